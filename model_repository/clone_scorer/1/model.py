@@ -1,0 +1,29 @@
+"""Triton adapter: EMBEDDING_A, EMBEDDING_B -> SIMILARITY, PROBABILITY. Logic in clonedetect.scoring."""
+
+from pathlib import Path
+
+import triton_python_backend_utils as pb_utils
+
+from clonedetect.scoring import PlattCalibration, score
+
+
+class TritonPythonModel:
+    def initialize(self, args):
+        version_dir = Path(args["model_repository"]) / args["model_version"]
+        self.calibration = PlattCalibration.load(version_dir / "calibration.json")
+
+    def execute(self, requests):
+        responses = []
+        for request in requests:
+            a = pb_utils.get_input_tensor_by_name(request, "EMBEDDING_A").as_numpy()
+            b = pb_utils.get_input_tensor_by_name(request, "EMBEDDING_B").as_numpy()
+            similarity, probability = score(a, b, self.calibration)
+            responses.append(
+                pb_utils.InferenceResponse(
+                    [
+                        pb_utils.Tensor("SIMILARITY", similarity.reshape(-1, 1)),
+                        pb_utils.Tensor("PROBABILITY", probability.reshape(-1, 1)),
+                    ]
+                )
+            )
+        return responses

@@ -1,0 +1,33 @@
+"""Checks on submitted source code, shared by the Triton tokenizer model and the client."""
+
+from __future__ import annotations
+
+MAX_CODE_BYTES = 1_000_000
+"""Largest accepted submission (UTF-8 bytes). Larger files are rejected, never cut."""
+
+
+class CodeInputError(ValueError):
+    """Submitted code cannot be embedded; the message says what was wrong."""
+
+
+def decode_code(raw: bytes | str, *, what: str = "code") -> str:
+    """Return the submission as text, or raise :class:`CodeInputError` saying why not."""
+    if isinstance(raw, str):
+        size = len(raw.encode("utf-8", errors="surrogatepass"))
+        text = raw
+    else:
+        size = len(raw)
+        if size > MAX_CODE_BYTES:
+            raise CodeInputError(f"{what} is {size} bytes; the limit is {MAX_CODE_BYTES} bytes (1 MB)")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CodeInputError(
+                f"{what} is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                "send source files as UTF-8 text"
+            ) from None
+    if size > MAX_CODE_BYTES:
+        raise CodeInputError(f"{what} is {size} bytes; the limit is {MAX_CODE_BYTES} bytes (1 MB)")
+    if not text.strip():
+        raise CodeInputError(f"{what} is empty or only whitespace; send the source text of a program")
+    return text

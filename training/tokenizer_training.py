@@ -1,0 +1,52 @@
+"""Train the project's code tokenizer (byte-level-free BPE) on C, C++, Java and Python."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+from clonedetect import data
+from clonedetect.preprocessing.tokenization import PAD_TOKEN, UNK_TOKEN
+
+
+def training_corpus(seed: int = 0, per_source: int = 6000) -> Iterator[str]:
+    """Code from every language the model serves: POJ-104 train (C/C++), the
+    BigCloneBench subset (Java) and this interpreter's standard library (Python)."""
+    rng = random.Random(seed)
+    poj = data.poj104_programs("train")
+    java = list(data.bigclonebench_functions().values())
+    python = data.python_stdlib_files()
+    for sources in (poj, java):
+        for item in rng.sample(sources, min(per_source, len(sources))):
+            yield (item.read() if isinstance(item, data.Program) else item.read_text(errors="replace"))
+    for path in python:
+        yield path.read_text(encoding="utf-8", errors="replace")
+
+
+def build_tokenizer() -> Tokenizer:
+    tokenizer = Tokenizer(models.BPE(unk_token=UNK_TOKEN))
+    # Layout is not content: whitespace only separates tokens, so reformatting a file
+    # does not change its tokens. Punctuation is split into single characters and BPE
+    # learns identifier/keyword pieces.
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.WhitespaceSplit(),
+            pre_tokenizers.Punctuation(behavior="isolated"),
+            pre_tokenizers.Digits(individual_digits=False),
+        ]
+    )
+    return tokenizer
+
+
+def train_tokenizer(output: Path, vocab_size: int = 8192, seed: int = 0) -> Tokenizer:
+    tokenizer = build_tokenizer()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, min_frequency=3, special_tokens=[PAD_TOKEN, UNK_TOKEN], show_progress=False
+    )
+    tokenizer.train_from_iterator(training_corpus(seed), trainer=trainer)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tokenizer.save(str(output))
+    return tokenizer
