@@ -111,11 +111,22 @@ def server_arguments(
         f"--metrics-address={host}",
         f"--metrics-port={metrics_port}",
         "--metrics-config=summary_latencies=true",
-        "--exit-timeout-secs=30",
+        "--exit-timeout-secs=10",  # in-flight requests finish; idle keep-alive clients do not hold it up long
     ]
     if model_config_name:
         args.append(f"--model-config-name={model_config_name}")
     return args + list(extra)
+
+
+from clonedetect.client.protocol import ADMIN_KEY_HEADER  # noqa: E402  (one name for server and client)
+
+
+def restricted_model_control_arguments(admin_key: str) -> list[str]:
+    """Triton options that allow model load/unload only with the ``admin-key`` header."""
+    return [
+        f"--http-restricted-api=model-repository:{ADMIN_KEY_HEADER}={admin_key}",
+        f"--grpc-restricted-protocol=model-repository:{ADMIN_KEY_HEADER}={admin_key}",
+    ]
 
 
 def local_arguments() -> list[str]:
@@ -215,7 +226,7 @@ class TritonProcess:
             time.sleep(0.25)
         raise ServerError(f"tritonserver was not ready after {timeout:.0f} s")
 
-    def stop(self, timeout: float = 40.0) -> int | None:
+    def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM the server (it unloads models and ends its stubs), then SIGKILL the group."""
         if self.process is None or self.process.poll() is not None:
             return None if self.process is None else self.process.returncode

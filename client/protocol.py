@@ -1,0 +1,164 @@
+"""What the sync and async clients share: tensor names, request building, response
+parsing and the mapping of tritonclient errors onto :mod:`clonedetect.client.errors`."""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+from tritonclient.utils import InferenceServerException
+
+from clonedetect.client import errors
+from clonedetect.preprocessing.validation import CodeInputError, decode_code
+
+EMBED_MODEL = "clone_embed"
+COMPARE_MODEL = "clone_compare"
+ENCODER_MODEL = "code_clone_detector"
+SERVING_MODELS = ("code_tokenizer", ENCODER_MODEL, "clone_scorer", EMBED_MODEL, COMPARE_MODEL)
+ADMIN_KEY_HEADER = "admin-key"
+PROTOCOLS = ("http", "grpc")
+DEFAULT_URLS = {"http": "127.0.0.1:8000", "grpc": "127.0.0.1:8001"}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The result of comparing two programs."""
+
+    similarity: float  # cosine of the two embeddings
+    probability: float  # calibrated probability that one is derived from the other
+
+    def to_dict(self) -> dict:
+        return {"similarity": self.similarity, "probability": self.probability}
+
+
+def admin_headers(protocol: str, admin_key: str | None) -> dict | None:
+    """Headers carrying the admin key. Triton reads gRPC restricted-protocol keys
+    from metadata named ``triton-grpc-protocol-<header>``."""
+    if not admin_key:
+        return None
+    prefix = "triton-grpc-protocol-" if protocol == "grpc" else ""
+    return {prefix + ADMIN_KEY_HEADER: admin_key}
+
+
+def check_protocol(protocol: str) -> str:
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}: use 'http' or 'grpc'")
+    return protocol
+
+
+def encode_codes(codes: list[str | bytes], what: str = "code") -> np.ndarray:
+    """Validate programs and pack them as a ``[n, 1]`` BYTES array (UTF-8)."""
+    if isinstance(codes, (str, bytes)):
+        raise TypeError("pass a list of programs, e.g. embed([code]), not a single string")
+    packed = []
+    for index, code in enumerate(codes):
+        label = f"{what}[{index}]"
+        try:
+            text = decode_code(code, what=label)
+        except CodeInputError as error:
+            raise errors.InvalidInputError(str(error)) from None
+        packed.append(text.encode("utf-8"))
+    return np.array(packed, dtype=np.object_).reshape(-1, 1)
+
+
+def bytes_input(module: ModuleType, name: str, values: np.ndarray):
+    tensor = module.InferInput(name, list(values.shape), "BYTES")
+    tensor.set_data_from_numpy(values)
+    return tensor
+
+
+def embed_request(module: ModuleType, codes: np.ndarray) -> tuple[list, list]:
+    return [bytes_input(module, "CODE", codes)], [module.InferRequestedOutput("EMBEDDING")]
+
+
+def compare_request(module: ModuleType, codes_a: np.ndarray, codes_b: np.ndarray) -> tuple[list, list]:
+    inputs = [bytes_input(module, "CODE_A", codes_a), bytes_input(module, "CODE_B", codes_b)]
+    outputs = [module.InferRequestedOutput("SIMILARITY"), module.InferRequestedOutput("PROBABILITY")]
+    return inputs, outputs
+
+
+def comparisons(result) -> list[Comparison]:
+    similarity = result.as_numpy("SIMILARITY").reshape(-1)
+    probability = result.as_numpy("PROBABILITY").reshape(-1)
+    return [Comparison(float(s), float(p)) for s, p in zip(similarity, probability)]
+
+
+@dataclass(frozen=True)
+class ModelState:
+    name: str
+    version: str
+    state: str  # READY, UNAVAILABLE, LOADING, ...
+    reason: str = ""
+
+
+def model_states(index) -> list[ModelState]:
+    """The repository index of either protocol (list of dicts, or gRPC JSON) as rows."""
+    rows = index.get("models", []) if isinstance(index, dict) else index
+    return [
+        ModelState(row.get("name", ""), str(row.get("version", "")), row.get("state", "UNKNOWN"), row.get("reason", ""))
+        for row in rows
+    ]
+
+
+def index_kwargs(protocol: str) -> dict:
+    return {"as_json": True} if protocol == "grpc" else {}
+
+
+config_kwargs = index_kwargs
+
+
+def unwrap_config(config: dict) -> dict:
+    """gRPC's JSON wraps the model config in ``{"config": ...}``; HTTP's does not."""
+    return config.get("config", config) if "config" in config and "name" not in config else config
+
+
+def chunks(items: list, size: int) -> list[list]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def version_config(config: dict, version: int) -> str:
+    """The model's config with its version policy pinned to ``version`` (JSON for load)."""
+    pinned = dict(config)
+    pinned["version_policy"] = {"specific": {"versions": [int(version)]}}
+    return json.dumps(pinned)
+
+
+def translate(error: Exception, url: str, action: str) -> errors.ClonedetectError:
+    """A tritonclient/transport error as the matching :mod:`errors` class."""
+    if isinstance(error, errors.ClonedetectError):
+        return error
+    if isinstance(error, InferenceServerException):
+        status = str(error.status() or "")
+        message = error.message() or str(error)
+        lowered = message.lower()
+        if "timeout" in lowered or "deadline" in lowered or status == "StatusCode.DEADLINE_EXCEEDED":
+            return errors.RequestTimeoutError(f"{action}: no answer from {url} in time ({message})")
+        if status in ("400", "StatusCode.INVALID_ARGUMENT"):
+            return errors.InvalidInputError(f"{action}: the server rejected the input: {message}")
+        if status in ("403", "401", "StatusCode.PERMISSION_DENIED", "StatusCode.UNAUTHENTICATED") or (
+            "restricted" in lowered or "unauthorized" in lowered
+        ):
+            return errors.PermissionDeniedError(
+                f"{action}: {message}. Model control is restricted: pass the server's admin key (--admin-key)"
+            )
+        if "unavailable" in lowered and ("model" in lowered or "version" in lowered) or "not ready" in lowered or (
+            "unknown model" in lowered or "not found" in lowered
+        ):
+            return errors.ModelNotReadyError(
+                f"{action}: {message}. Check `clonedetect status --url {url}` and load the model"
+            )
+        if status == "StatusCode.UNAVAILABLE" or "failed to connect" in lowered or "connection" in lowered:
+            return errors.ServerUnavailableError(
+                f"{action}: no Triton server at {url} ({message}); start one with `clonedetect serve`"
+            )
+        return errors.ServerError(f"{action}: {message}")
+    if isinstance(error, (ConnectionError, socket.error)):
+        return errors.ServerUnavailableError(
+            f"{action}: no Triton server at {url} ({error}); start one with `clonedetect serve`"
+        )
+    if isinstance(error, TimeoutError):
+        return errors.RequestTimeoutError(f"{action}: no answer from {url} in time")
+    return errors.ServerError(f"{action}: {type(error).__name__}: {error}")

@@ -1,0 +1,162 @@
+"""The blocking client: ``CloneDetectorClient(url).embed(codes)``."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from clonedetect.client import errors
+from clonedetect.client import protocol as wire
+from clonedetect.client.protocol import Comparison, ModelState
+
+
+class CloneDetectorClient:
+    """Embed and compare programs on a clonedetect Triton server, over HTTP or gRPC.
+
+    >>> client = CloneDetectorClient()                                   # HTTP, 127.0.0.1:8000
+    >>> client = CloneDetectorClient("127.0.0.1:8001", protocol="grpc")
+    >>> client.embed([code_a, code_b]).shape                             # (2, 128)
+    >>> client.compare(code_a, code_b).probability
+
+    Long lists are split into requests of ``batch_size`` programs sent ``concurrency``
+    at a time; the server's dynamic batcher merges them again.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        protocol: str = "http",
+        timeout: float = 60.0,
+        batch_size: int = 16,
+        concurrency: int = 4,
+        admin_key: str | None = None,
+    ):
+        self.protocol = wire.check_protocol(protocol)
+        self.url = url or wire.DEFAULT_URLS[protocol]
+        self.timeout = timeout
+        self.batch_size = batch_size
+        self.admin_key = admin_key
+        if protocol == "http":
+            import tritonclient.http as module
+
+            self._client = module.InferenceServerClient(
+                self.url, concurrency=concurrency, connection_timeout=timeout, network_timeout=timeout
+            )
+        else:
+            import tritonclient.grpc as module
+
+            self._client = module.InferenceServerClient(self.url)
+        self._module = module
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="clonedetect")
+
+    # -- inference ---------------------------------------------------------------
+    def embed(self, codes: list[str | bytes]) -> np.ndarray:
+        """L2-normalised embeddings, ``[len(codes), dim]`` float32, in input order."""
+        packed = wire.encode_codes(codes)
+        if len(packed) == 0:
+            return np.zeros((0, 0), dtype=np.float32)
+        parts = self._pool.map(self._embed_chunk, wire.chunks(packed, self.batch_size))
+        return np.concatenate(list(parts), axis=0)
+
+    def compare(self, code_a: str | bytes, code_b: str | bytes) -> Comparison:
+        """Similarity and calibrated probability that one program is derived from the other."""
+        return self.compare_many([(code_a, code_b)])[0]
+
+    def compare_many(self, pairs: list[tuple[str | bytes, str | bytes]]) -> list[Comparison]:
+        codes_a = wire.encode_codes([a for a, _ in pairs], what="code_a")
+        codes_b = wire.encode_codes([b for _, b in pairs], what="code_b")
+        batches = [
+            (codes_a[start : start + self.batch_size], codes_b[start : start + self.batch_size])
+            for start in range(0, len(pairs), self.batch_size)
+        ]
+        results = self._pool.map(lambda batch: self._compare_chunk(*batch), batches)
+        return [comparison for part in results for comparison in part]
+
+    def _embed_chunk(self, codes: np.ndarray) -> np.ndarray:
+        inputs, outputs = wire.embed_request(self._module, codes)
+        result = self._call("embed", self._client.infer, wire.EMBED_MODEL, inputs, outputs=outputs, **self._timeout())
+        return result.as_numpy("EMBEDDING")
+
+    def _compare_chunk(self, codes_a: np.ndarray, codes_b: np.ndarray) -> list[Comparison]:
+        inputs, outputs = wire.compare_request(self._module, codes_a, codes_b)
+        result = self._call("compare", self._client.infer, wire.COMPARE_MODEL, inputs, outputs=outputs, **self._timeout())
+        return wire.comparisons(result)
+
+    # -- health and model control -------------------------------------------------
+    def is_live(self) -> bool:
+        return self._probe(self._client.is_server_live)
+
+    def is_ready(self) -> bool:
+        return self._probe(self._client.is_server_ready)
+
+    def wait_until_ready(self, timeout: float = 120.0, interval: float = 0.5) -> None:
+        """Block until the server and every serving model are ready, or raise."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.is_ready() and all(self._probe(self._client.is_model_ready, m) for m in wire.SERVING_MODELS):
+                return
+            time.sleep(interval)
+        if not self.is_live():
+            raise errors.ServerUnavailableError(
+                f"no Triton server became live at {self.url} within {timeout:.0f} s; start one with `clonedetect serve`"
+            )
+        raise errors.ModelNotReadyError(f"the server at {self.url} is live but its models were not ready within {timeout:.0f} s")
+
+    def model_status(self) -> list[ModelState]:
+        """Every model in the repository with its version and state."""
+        index = self._call(
+            "model status",
+            self._client.get_model_repository_index,
+            headers=self._admin_headers(),
+            **wire.index_kwargs(self.protocol),
+        )
+        return wire.model_states(index)
+
+    def load_model(self, model: str, version: int | None = None) -> None:
+        """(Re)load ``model`` from the repository: the latest version(s) by its version
+        policy, or exactly ``version``. Needs ``admin_key`` where the server restricts
+        model control."""
+        config = None
+        if version is not None:
+            current = self._call(
+                "read model config", self._client.get_model_config, model, **wire.config_kwargs(self.protocol)
+            )
+            config = wire.version_config(wire.unwrap_config(current), version)
+        self._call("load model", self._client.load_model, model, headers=self._admin_headers(), config=config)
+
+    reload = load_model
+
+    def unload_model(self, model: str) -> None:
+        self._call("unload model", self._client.unload_model, model, headers=self._admin_headers())
+
+    # -- plumbing ------------------------------------------------------------------
+    def _timeout(self) -> dict:
+        return {"client_timeout": self.timeout} if self.protocol == "grpc" else {}
+
+    def _admin_headers(self) -> dict | None:
+        return wire.admin_headers(self.protocol, self.admin_key)
+
+    def _call(self, action: str, function, *args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except Exception as error:  # every transport/server error becomes a typed one
+            raise wire.translate(error, self.url, action) from error
+
+    def _probe(self, function, *args) -> bool:
+        try:
+            return bool(function(*args))
+        except Exception:
+            return False
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self._client.close()
+
+    def __enter__(self) -> "CloneDetectorClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,202 @@
+"""The ``clonedetect`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+from clonedetect.client import errors as client_errors
+from clonedetect.client.protocol import DEFAULT_URLS
+
+
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", help="server address host:port (default: 127.0.0.1:8000 for http, :8001 for grpc)")
+    parser.add_argument("--protocol", choices=("http", "grpc"), default="http")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for an answer (default 60)")
+
+
+def _client(args: argparse.Namespace, admin_key: str | None = None):
+    from clonedetect.client import CloneDetectorClient
+
+    return CloneDetectorClient(args.url or DEFAULT_URLS[args.protocol], protocol=args.protocol, timeout=args.timeout, admin_key=admin_key)
+
+
+def _admin_key(args: argparse.Namespace) -> str | None:
+    return args.admin_key or os.environ.get("CLONEDETECT_ADMIN_KEY")
+
+
+def _add_admin_key_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--admin-key", help="key of a server that restricts model control (default: $CLONEDETECT_ADMIN_KEY)"
+    )
+
+
+def _read_sources(paths: list[str]) -> list[bytes]:
+    sources = []
+    for path in paths:
+        try:
+            sources.append(Path(path).read_bytes())
+        except OSError as error:
+            raise client_errors.InvalidInputError(f"cannot read {path}: {error.strerror}") from None
+    return sources
+
+
+def _print_json(payload) -> None:
+    print(json.dumps(payload, indent=2))
+
+
+def command_serve(args: argparse.Namespace) -> int:
+    from clonedetect import server
+
+    repository = Path(args.model_repository).resolve()
+    extra = list(args.triton_args)
+    admin_key = _admin_key(args)
+    if admin_key:
+        extra += server.restricted_model_control_arguments(admin_key)
+    try:
+        triton = server.local_server(
+            repository,
+            host=args.host,
+            http_port=args.http_port,
+            grpc_port=args.grpc_port,
+            metrics_port=args.metrics_port,
+            model_config_name=args.model_config_name or None,
+            extra=tuple(extra),
+            log_path=Path(args.log_file) if args.log_file else None,
+        )
+        triton.start()
+    except server.ServerError as error:
+        print(f"clonedetect serve: {error}", file=sys.stderr)
+        return 2
+
+    def stop(signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        triton.wait_until_ready(args.ready_timeout)
+        print(
+            f"clonedetect: Triton is ready on model repository {repository}\n"
+            f"  HTTP    http://{triton.http_url}\n"
+            f"  gRPC    {triton.grpc_url}\n"
+            f"  metrics {triton.metrics_url}\n"
+            "Press Ctrl-C to stop.",
+            flush=True,
+        )
+        triton.process.wait()
+        print(f"clonedetect serve: tritonserver exited with status {triton.process.returncode}", file=sys.stderr)
+        return 1
+    except server.ServerError as error:
+        print(f"clonedetect serve: {error}", file=sys.stderr)
+        triton.stop()
+        return 1
+    except KeyboardInterrupt:
+        print("clonedetect: stopping Triton...", file=sys.stderr, flush=True)
+        triton.stop()
+        return 0
+
+
+def command_embed(args: argparse.Namespace) -> int:
+    sources = _read_sources(args.files)
+    with _client(args) as client:
+        embeddings = client.embed(sources)
+    _print_json([{"file": path, "embedding": [round(float(v), 6) for v in row]} for path, row in zip(args.files, embeddings)])
+    return 0
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    code_a, code_b = _read_sources([args.file_a, args.file_b])
+    with _client(args) as client:
+        result = client.compare(code_a, code_b)
+    _print_json({"file_a": args.file_a, "file_b": args.file_b, **result.to_dict()})
+    return 0
+
+
+def command_status(args: argparse.Namespace) -> int:
+    with _client(args, admin_key=_admin_key(args)) as client:
+        live, ready = client.is_live(), client.is_ready()
+        if not live:
+            raise client_errors.ServerUnavailableError(
+                f"no Triton server at {client.url}; start one with `clonedetect serve`"
+            )
+        models = [state.__dict__ for state in client.model_status()]
+    _print_json({"url": client.url, "live": live, "ready": ready, "models": models})
+    return 0 if ready else 1
+
+
+def command_reload(args: argparse.Namespace) -> int:
+    with _client(args, admin_key=_admin_key(args)) as client:
+        client.load_model(args.model, version=args.version)
+        states = [s.__dict__ for s in client.model_status() if s.name == args.model]
+    _print_json({"reloaded": args.model, "version": args.version, "models": states})
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from clonedetect import server
+
+    parser = argparse.ArgumentParser(prog="clonedetect", description="Code-clone and plagiarism detection on Triton.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the bundled Triton server in the foreground")
+    serve.add_argument("--model-repository", default=str(server.MODEL_REPOSITORY))
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 for all)")
+    serve.add_argument("--http-port", type=int, default=server.DEFAULT_PORTS["http"])
+    serve.add_argument("--grpc-port", type=int, default=server.DEFAULT_PORTS["grpc"])
+    serve.add_argument("--metrics-port", type=int, default=server.DEFAULT_PORTS["metrics"])
+    serve.add_argument(
+        "--model-config-name",
+        default=server.BUNDLED_CONFIG_NAME,
+        help="configs/<name>.pbtxt to use where a model has one (default: bundled; '' for config.pbtxt)",
+    )
+    serve.add_argument(
+        "--admin-key", help="restrict model load/unload to callers sending this key (default: $CLONEDETECT_ADMIN_KEY)"
+    )
+    serve.add_argument("--ready-timeout", type=float, default=300.0, help="seconds to wait for the models to load")
+    serve.add_argument("--log-file", help="write Triton's log here instead of the terminal")
+    serve.add_argument("triton_args", nargs="*", help="extra tritonserver arguments, after --")
+    serve.set_defaults(handler=command_serve)
+
+    embed = commands.add_parser("embed", help="print the embedding of each file (JSON)")
+    embed.add_argument("files", nargs="+")
+    _add_connection_options(embed)
+    embed.set_defaults(handler=command_embed)
+
+    compare = commands.add_parser("compare", help="similarity and derived-from probability of two files (JSON)")
+    compare.add_argument("file_a")
+    compare.add_argument("file_b")
+    _add_connection_options(compare)
+    compare.set_defaults(handler=command_compare)
+
+    status = commands.add_parser("status", help="server health and the state of every model (JSON)")
+    _add_connection_options(status)
+    _add_admin_key_option(status)
+    status.set_defaults(handler=command_status)
+
+    reload = commands.add_parser("reload", help="(re)load a model from the repository, optionally one version")
+    reload.add_argument("model")
+    reload.add_argument("--version", type=int, help="load exactly this version (default: the version policy's latest)")
+    _add_connection_options(reload)
+    _add_admin_key_option(reload)
+    reload.set_defaults(handler=command_reload)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except client_errors.InvalidInputError as error:
+        print(f"clonedetect {args.command}: {error}", file=sys.stderr)
+        return 2
+    except client_errors.ClonedetectError as error:
+        print(f"clonedetect {args.command}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
