@@ -126,35 +126,31 @@ def version_config(config: dict, version: int) -> str:
     return json.dumps(pinned)
 
 
+def _server_error(status: str, message: str, url: str, action: str) -> errors.ClonedetectError:
+    lowered = message.lower()
+    if "timeout" in lowered or "deadline" in lowered or status == "StatusCode.DEADLINE_EXCEEDED":
+        return errors.RequestTimeoutError(f"{action}: no answer from {url} in time ({message})")
+    if status in ("401", "403", "StatusCode.PERMISSION_DENIED", "StatusCode.UNAUTHENTICATED") or "restricted" in lowered:
+        return errors.PermissionDeniedError(
+            f"{action}: {message}. Model control is restricted: pass the server's admin key (--admin-key)"
+        )
+    if any(s in lowered for s in ("unknown model", "not found", "not ready", "is not available", "unavailable model")):
+        return errors.ModelNotReadyError(f"{action}: {message}. Check `clonedetect status --url {url}` and load the model")
+    if status in ("400", "StatusCode.INVALID_ARGUMENT"):
+        return errors.InvalidInputError(f"{action}: the server rejected the input: {message}")
+    if status == "StatusCode.UNAVAILABLE" or "failed to connect" in lowered or "connection" in lowered:
+        return errors.ServerUnavailableError(
+            f"{action}: no Triton server at {url} ({message}); start one with `clonedetect serve`"
+        )
+    return errors.ServerError(f"{action}: {message}")
+
+
 def translate(error: Exception, url: str, action: str) -> errors.ClonedetectError:
     """A tritonclient/transport error as the matching :mod:`errors` class."""
     if isinstance(error, errors.ClonedetectError):
         return error
     if isinstance(error, InferenceServerException):
-        status = str(error.status() or "")
-        message = error.message() or str(error)
-        lowered = message.lower()
-        if "timeout" in lowered or "deadline" in lowered or status == "StatusCode.DEADLINE_EXCEEDED":
-            return errors.RequestTimeoutError(f"{action}: no answer from {url} in time ({message})")
-        if status in ("400", "StatusCode.INVALID_ARGUMENT"):
-            return errors.InvalidInputError(f"{action}: the server rejected the input: {message}")
-        if status in ("403", "401", "StatusCode.PERMISSION_DENIED", "StatusCode.UNAUTHENTICATED") or (
-            "restricted" in lowered or "unauthorized" in lowered
-        ):
-            return errors.PermissionDeniedError(
-                f"{action}: {message}. Model control is restricted: pass the server's admin key (--admin-key)"
-            )
-        if "unavailable" in lowered and ("model" in lowered or "version" in lowered) or "not ready" in lowered or (
-            "unknown model" in lowered or "not found" in lowered
-        ):
-            return errors.ModelNotReadyError(
-                f"{action}: {message}. Check `clonedetect status --url {url}` and load the model"
-            )
-        if status == "StatusCode.UNAVAILABLE" or "failed to connect" in lowered or "connection" in lowered:
-            return errors.ServerUnavailableError(
-                f"{action}: no Triton server at {url} ({message}); start one with `clonedetect serve`"
-            )
-        return errors.ServerError(f"{action}: {message}")
+        return _server_error(str(error.status() or ""), error.message() or str(error), url, action)
     if isinstance(error, (ConnectionError, socket.error)):
         return errors.ServerUnavailableError(
             f"{action}: no Triton server at {url} ({error}); start one with `clonedetect serve`"

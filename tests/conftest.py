@@ -1,0 +1,58 @@
+"""Shared fixtures: the real bundled Triton server on free loopback ports."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from clonedetect import server
+from clonedetect.data import PROJECT_ROOT
+
+SAMPLES = PROJECT_ROOT / "tests" / "samples"
+
+
+def start_server(repository: Path, log_path: Path, extra: tuple[str, ...] = ()) -> server.TritonProcess:
+    triton = server.local_server(
+        repository,
+        http_port=server.free_port(),
+        grpc_port=server.free_port(),
+        metrics_port=server.free_port(),
+        extra=extra,
+        log_path=log_path,
+    )
+    triton.start()
+    try:
+        triton.wait_until_ready(timeout=180)
+    except server.ServerError:
+        triton.stop()
+        print(log_path.read_text()[-5000:])
+        raise
+    return triton
+
+
+@pytest.fixture(scope="session")
+def model_repository_copy(tmp_path_factory) -> Path:
+    """A private copy of the shipped repository (tests add versions to it)."""
+    target = tmp_path_factory.mktemp("repository") / "model_repository"
+    shutil.copytree(PROJECT_ROOT / "model_repository", target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def triton(model_repository_copy, tmp_path_factory) -> server.TritonProcess:
+    """The bundled Triton server with the shipped models, stopped by PID at the end."""
+    log_path = tmp_path_factory.mktemp("triton-log") / "triton.log"
+    process = start_server(model_repository_copy, log_path)
+    yield process
+    process.stop()
+
+
+@pytest.fixture(params=["http", "grpc"])
+def client(request, triton):
+    from clonedetect.client import CloneDetectorClient
+
+    url = triton.http_url if request.param == "http" else triton.grpc_url
+    with CloneDetectorClient(url, protocol=request.param, timeout=60) as c:
+        yield c

@@ -1,0 +1,77 @@
+"""Every Triton model config parses into Triton's ModelConfig protobuf and agrees with the others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from google.protobuf import text_format
+from tritonclient.grpc import model_config_pb2
+
+from clonedetect.data import PROJECT_ROOT
+
+REPOSITORY = PROJECT_ROOT / "model_repository"
+CONFIG_FILES = sorted(REPOSITORY.glob("*/config.pbtxt")) + sorted(REPOSITORY.glob("*/configs/*.pbtxt"))
+
+
+def parse(path: Path) -> model_config_pb2.ModelConfig:
+    return text_format.Parse(path.read_text(), model_config_pb2.ModelConfig())
+
+
+def test_the_repository_has_the_interface_models_and_configs():
+    names = {path.relative_to(REPOSITORY).as_posix() for path in CONFIG_FILES}
+    assert {
+        "code_tokenizer/config.pbtxt",
+        "code_clone_detector/config.pbtxt",
+        "code_clone_detector/configs/gpu.pbtxt",
+        "code_clone_detector/configs/bundled.pbtxt",
+        "clone_scorer/config.pbtxt",
+        "clone_embed/config.pbtxt",
+        "clone_compare/config.pbtxt",
+    } <= names
+
+
+@pytest.mark.parametrize("path", CONFIG_FILES, ids=lambda p: p.relative_to(REPOSITORY).as_posix())
+def test_config_parses_and_names_its_folder(path):
+    config = parse(path)
+    model_folder = path.parent if path.name == "config.pbtxt" else path.parent.parent
+    assert config.name == model_folder.name
+    if config.platform != "ensemble":
+        assert config.HasField("dynamic_batching"), "every model that can batch batches dynamically"
+        assert config.max_batch_size > 0
+
+
+def test_encoder_configs_target_the_right_backends_and_devices():
+    encoder = REPOSITORY / "code_clone_detector"
+    cpu, gpu, bundled = parse(encoder / "config.pbtxt"), parse(encoder / "configs/gpu.pbtxt"), parse(encoder / "configs/bundled.pbtxt")
+    assert cpu.backend == gpu.backend == "onnxruntime"
+    assert bundled.backend == "python"
+    assert [g.kind for g in cpu.instance_group] == [model_config_pb2.ModelInstanceGroup.KIND_CPU]
+    assert {g.kind for g in gpu.instance_group} == {model_config_pb2.ModelInstanceGroup.KIND_GPU}
+    assert {"intra_op_thread_count", "inter_op_thread_count"} <= set(cpu.parameters)
+    assert all(i.allow_ragged_batch for i in bundled.input)
+    for config in (cpu, gpu, bundled):
+        assert [i.name for i in config.input] == ["input_ids", "attention_mask"]
+        assert [(o.name, list(o.dims)) for o in config.output] == [("embedding", [128])]
+
+
+def test_ensembles_wire_existing_models_and_tensors():
+    models = {parse(p).name: parse(p) for p in sorted(REPOSITORY.glob("*/config.pbtxt"))}
+    for name in ("clone_embed", "clone_compare"):
+        ensemble = models[name]
+        available = {i.name for i in ensemble.input}
+        for step in ensemble.ensemble_scheduling.step:
+            target = models[step.model_name]
+            assert set(step.input_map) == {i.name for i in target.input}
+            assert set(step.input_map.values()) <= available, f"{name}: {step.model_name} reads an unknown tensor"
+            assert set(step.output_map) <= {o.name for o in target.output}
+            available |= set(step.output_map.values())
+        assert {o.name for o in ensemble.output} <= available
+
+
+def test_serving_artifacts_are_in_the_version_folders():
+    assert (REPOSITORY / "code_tokenizer/1/tokenizer.json").is_file()
+    assert (REPOSITORY / "code_clone_detector/1/model.onnx").is_file()
+    assert (REPOSITORY / "clone_scorer/1/calibration.json").is_file()
+    size = sum((REPOSITORY / p).stat().st_size for p in ("code_tokenizer/1/tokenizer.json", "code_clone_detector/1/model.onnx"))
+    assert size <= 25 * 1024 * 1024

@@ -1,0 +1,65 @@
+"""Input validation, tokenisation and request batching (the logic behind code_tokenizer)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clonedetect.data import PROJECT_ROOT
+from clonedetect.preprocessing.batching import tokenize_requests
+from clonedetect.preprocessing.tokenization import PAD_ID, CodeTokenizer, pad_batch
+from clonedetect.preprocessing.validation import MAX_CODE_BYTES, CodeInputError, decode_code
+
+TOKENIZER = PROJECT_ROOT / "model_repository" / "code_tokenizer" / "1" / "tokenizer.json"
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> CodeTokenizer:
+    return CodeTokenizer.from_file(TOKENIZER)
+
+
+def test_decode_code_accepts_text_and_utf8_bytes():
+    assert decode_code("int x;") == "int x;"
+    assert decode_code("π = 3;".encode()) == "π = 3;"
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"", "empty or only whitespace"),
+        ("\n \t", "empty or only whitespace"),
+        (b"ok \xff", "not valid UTF-8 (byte 0xff at offset 3)"),
+        (b"a" * (MAX_CODE_BYTES + 1), f"{MAX_CODE_BYTES + 1} bytes; the limit is {MAX_CODE_BYTES}"),
+        ("é" * (MAX_CODE_BYTES // 2 + 1), "the limit is"),
+    ],
+)
+def test_decode_code_rejects_with_a_reason(raw, message):
+    with pytest.raises(CodeInputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        decode_code(raw)
+
+
+def test_tokenizer_ignores_layout_and_never_truncates(tokenizer):
+    compact = "int main(){int a=1;return a;}"
+    spread = "int main ( )\n{\n    int a = 1;\n\n    return a;\n}\n"
+    assert np.array_equal(tokenizer.token_ids([compact])[0], tokenizer.token_ids([spread])[0])
+    long_code = "x = x + 1;\n" * 3000
+    (ids,) = tokenizer.token_ids([long_code])
+    assert len(ids) > 10_000
+
+
+def test_pad_batch_pads_with_zero_and_masks():
+    ids, mask = pad_batch([np.array([5, 6, 7]), np.array([9])], length=4)
+    assert ids.tolist() == [[5, 6, 7, PAD_ID], [9, PAD_ID, PAD_ID, PAD_ID]]
+    assert mask.tolist() == [[1, 1, 1, 0], [1, 0, 0, 0]]
+    assert ids.dtype == mask.dtype == np.int64
+
+
+def test_tokenize_requests_fails_only_the_bad_request(tokenizer):
+    good = np.array([b"int a = 1;", b"int b = 2; int c = 3;"], dtype=object)
+    bad = np.array([b"int a;", b"\xff"], dtype=object)
+    results = tokenize_requests(tokenizer, [good, bad, good[:1]], multiple=256)
+    assert isinstance(results[1], CodeInputError) and "CODE[1] is not valid UTF-8" in str(results[1])
+    ids, mask = results[0]
+    assert ids.shape == mask.shape == (2, 256)
+    assert mask.sum(axis=1).tolist() == [len(tokenizer.token_ids(["int a = 1;"])[0]), len(tokenizer.token_ids(["int b = 2; int c = 3;"])[0])]
+    assert results[2][0].shape == (1, 256)

@@ -1,0 +1,69 @@
+"""The scorer's maths and the in-process encoder runtime (window grouping, input checks)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clonedetect.data import PROJECT_ROOT
+from clonedetect.onnx_encoder import EncoderInputError, OnnxEncoder, unpad
+from clonedetect.preprocessing.tokenization import pad_batch
+from clonedetect.scoring import PlattCalibration, cosine_similarity, score
+
+MODEL = PROJECT_ROOT / "model_repository" / "code_clone_detector" / "1" / "model.onnx"
+CALIBRATION = PROJECT_ROOT / "model_repository" / "clone_scorer" / "1" / "calibration.json"
+
+
+def test_cosine_similarity_is_rowwise_and_scale_free():
+    a = np.array([[1.0, 0.0], [0.0, 2.0]], dtype=np.float32)
+    b = np.array([[3.0, 0.0], [2.0, 0.0]], dtype=np.float32)
+    np.testing.assert_allclose(cosine_similarity(a, b), [1.0, 0.0], atol=1e-6)
+
+
+def test_platt_calibration_is_monotonic_and_round_trips(tmp_path):
+    calibration = PlattCalibration(slope=12.0, intercept=-9.0, threshold=0.5)
+    probabilities = calibration.probability(np.array([0.0, 0.5, 0.75, 1.0]))
+    assert np.all(np.diff(probabilities) > 0)
+    assert probabilities[2] == pytest.approx(0.5)
+    calibration.save(tmp_path / "c.json")
+    assert PlattCalibration.load(tmp_path / "c.json") == calibration
+    similarity, probability = score(np.eye(2, dtype=np.float32), np.eye(2, dtype=np.float32), calibration)
+    np.testing.assert_allclose(similarity, [1.0, 1.0], atol=1e-6)
+    np.testing.assert_allclose(probability, calibration.probability(np.array([1.0, 1.0])))
+
+
+def test_shipped_calibration_loads():
+    calibration = PlattCalibration.load(CALIBRATION)
+    assert calibration.slope > 0 and 0 < calibration.threshold < 1
+
+
+@pytest.fixture(scope="module")
+def encoder() -> OnnxEncoder:
+    return OnnxEncoder(MODEL, intra_op_threads=1)
+
+
+def test_grouped_embedding_equals_one_padded_batch(encoder):
+    rng = np.random.default_rng(0)
+    sequences = [rng.integers(2, 8000, size=n).astype(np.int64) for n in (3, 250, 256, 257, 600, 40)]
+    grouped = encoder.embed_sequences(sequences, max_batch=2)
+    padded = encoder.embed(*pad_batch(sequences))
+    np.testing.assert_allclose(grouped, padded, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(grouped, axis=1), 1.0, atol=1e-5)
+
+
+def test_every_window_counts(encoder):
+    rng = np.random.default_rng(1)
+    base = rng.integers(2, 8000, size=4 * encoder.window).astype(np.int64)
+    changed = base.copy()
+    changed[-encoder.window // 2 :] = rng.integers(2, 8000, size=encoder.window // 2)
+    a, b = encoder.embed_sequences([base, changed])
+    assert float(a @ b) < 0.9999
+
+
+def test_unpad_checks_its_inputs():
+    ids, mask = pad_batch([np.array([4, 5]), np.array([6])])
+    assert [row.tolist() for row in unpad(ids, mask)] == [[4, 5], [6]]
+    with pytest.raises(EncoderInputError, match="same shape"):
+        unpad(ids, mask[:, :1])
+    with pytest.raises(EncoderInputError, match="at least one token"):
+        unpad(ids, np.zeros_like(mask))

@@ -1,0 +1,158 @@
+"""End to end on the real bundled Triton server: embeddings, comparison, batching, reload."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from clonedetect.client import AsyncCloneDetectorClient, CloneDetectorClient
+from clonedetect.onnx_encoder import OnnxEncoder
+from clonedetect.preprocessing.tokenization import CodeTokenizer
+from tests.conftest import SAMPLES
+
+pytestmark = pytest.mark.integration
+
+
+def sample(name: str) -> str:
+    return (SAMPLES / name).read_text()
+
+
+def in_process_embeddings(repository, codes: list[str]) -> np.ndarray:
+    tokenizer = CodeTokenizer.from_file(repository / "code_tokenizer" / "1" / "tokenizer.json")
+    encoder = OnnxEncoder(repository / "code_clone_detector" / "1" / "model.onnx")
+    return encoder.embed(*tokenizer.encode(codes))
+
+
+def test_http_and_grpc_give_the_embeddings_of_onnxruntime_in_process(triton, model_repository_copy):
+    codes = [sample("bubble_sort.c"), sample("word_count.py"), sample("bubble_sort_renamed.c")]
+    expected = in_process_embeddings(model_repository_copy, codes)
+    for protocol, url in (("http", triton.http_url), ("grpc", triton.grpc_url)):
+        with CloneDetectorClient(url, protocol=protocol) as client:
+            served = client.embed(codes)
+        assert served.shape == expected.shape == (3, 128)
+        np.testing.assert_allclose(served, expected, atol=1e-5, err_msg=protocol)
+        np.testing.assert_allclose(np.linalg.norm(served, axis=1), 1.0, atol=1e-5)
+
+
+def test_renamed_copy_scores_higher_than_an_unrelated_program(client):
+    original = sample("bubble_sort.c")
+    copy = client.compare(original, sample("bubble_sort_renamed.c"))
+    unrelated = client.compare(original, sample("word_count.py"))
+    assert copy.similarity > unrelated.similarity
+    assert copy.probability > unrelated.probability
+    assert 0.0 <= unrelated.probability <= copy.probability <= 1.0
+
+
+def test_compare_many_keeps_the_order_of_the_pairs(client):
+    original, renamed, unrelated = sample("bubble_sort.c"), sample("bubble_sort_renamed.c"), sample("word_count.py")
+    results = client.compare_many([(original, renamed), (original, unrelated), (original, original)])
+    assert results[0] == client.compare(original, renamed)
+    assert results[1] == client.compare(original, unrelated)
+    assert results[2].similarity == pytest.approx(1.0, abs=1e-5)
+
+
+def test_async_client_matches_the_blocking_client(triton):
+    import asyncio
+
+    codes = [sample("bubble_sort.c"), sample("word_count.py")]
+    with CloneDetectorClient(triton.http_url) as client:
+        expected = client.embed(codes)
+
+    async def run(protocol, url):
+        async with AsyncCloneDetectorClient(url, protocol=protocol) as client:
+            await client.wait_until_ready(timeout=10)
+            return await client.embed(codes), await client.compare(codes[0], codes[1])
+
+    for protocol, url in (("http", triton.http_url), ("grpc", triton.grpc_url)):
+        embeddings, comparison = asyncio.run(run(protocol, url))
+        np.testing.assert_allclose(embeddings, expected, atol=1e-6)
+        assert comparison.similarity == pytest.approx(float(expected[0] @ expected[1]), abs=1e-5)
+
+
+def test_a_long_file_is_embedded_whole_not_cut_at_the_window(client, model_repository_copy):
+    from clonedetect import data
+
+    tokenizer = CodeTokenizer.from_file(model_repository_copy / "code_tokenizer" / "1" / "tokenizer.json")
+    programs = [p.read() for p in data.poj104_programs("valid")[:40]]
+    long_file = "\n".join(programs[:12])
+    tokens = len(tokenizer.token_ids([long_file])[0])
+    assert tokens > 4 * 256, "the test needs a file several windows long"
+    # Same first three quarters, a different last quarter.
+    cut = int(len(long_file) * 0.75)
+    changed = long_file[:cut] + "\n" + "\n".join(programs[20:23])[: len(long_file) - cut]
+    same = client.compare(long_file, long_file)
+    different = client.compare(long_file, changed)
+    assert same.similarity == pytest.approx(1.0, abs=1e-5)
+    assert different.similarity < 0.999, "a change in the last quarter must change the embedding"
+
+
+def _metric(metrics: str, name: str, model: str) -> float:
+    pattern = rf'^{name}{{model="{model}",version="\d+"}} ([0-9.e+]+)$'
+    return sum(float(v) for v in re.findall(pattern, metrics, flags=re.M))
+
+
+def _metrics(triton) -> str:
+    with urllib.request.urlopen(triton.metrics_url, timeout=10) as reply:
+        return reply.read().decode()
+
+
+def test_dynamic_batching_merges_concurrent_requests(triton):
+    from clonedetect import data
+
+    codes = [p.read() for p in data.poj104_programs("valid")[:64]]
+    before = _metrics(triton)
+    with CloneDetectorClient(triton.http_url, batch_size=1, concurrency=64) as client:
+        embeddings = client.embed(codes)  # 64 single-program requests, 64 at a time
+    after = _metrics(triton)
+    assert embeddings.shape == (64, 128)
+    inferences = _metric(after, "nv_inference_count", "code_clone_detector") - _metric(
+        before, "nv_inference_count", "code_clone_detector"
+    )
+    executions = _metric(after, "nv_inference_exec_count", "code_clone_detector") - _metric(
+        before, "nv_inference_exec_count", "code_clone_detector"
+    )
+    assert inferences == 64
+    assert executions < inferences, f"{executions} executions for {inferences} inferences: nothing was merged"
+    print(f"average encoder batch under 64 concurrent requests: {inferences / executions:.2f}")
+
+
+def test_new_version_and_reload_under_load_loses_no_request(triton, model_repository_copy):
+    encoder_dir = model_repository_copy / "code_clone_detector"
+    shutil.copytree(encoder_dir / "1", encoder_dir / "2", ignore=shutil.ignore_patterns("__pycache__"))
+    codes = [sample("bubble_sort.c"), sample("word_count.py")]
+    stop = threading.Event()
+    failures: list[Exception] = []
+    done = [0] * 8
+
+    def send(worker: int) -> None:
+        protocol = "grpc" if worker % 2 else "http"
+        url = triton.grpc_url if worker % 2 else triton.http_url
+        with CloneDetectorClient(url, protocol=protocol, timeout=60) as client:
+            while not stop.is_set():
+                try:
+                    client.embed(codes)
+                    done[worker] += 1
+                except Exception as error:  # every failure is a lost request
+                    failures.append(error)
+
+    with ThreadPoolExecutor(8) as pool:
+        workers = [pool.submit(send, i) for i in range(8)]
+        time.sleep(1.0)
+        with CloneDetectorClient(triton.http_url) as admin:
+            admin.reload("code_clone_detector")
+            states = {(s.name, s.version): s.state for s in admin.model_status()}
+        time.sleep(1.0)
+        stop.set()
+        for worker in workers:
+            worker.result()
+    assert failures == []
+    assert all(count > 0 for count in done)
+    assert states[("code_clone_detector", "2")] == "READY"
+    assert states.get(("code_clone_detector", "1")) != "READY"
