@@ -21,6 +21,7 @@ import pytest
 import yaml
 from kubernetes_validate.utils import latest_version
 
+from clonedetect.cli import main as cli_main
 from clonedetect.server import (
     MODEL_REPOSITORY,
     ServerError,
@@ -300,7 +301,7 @@ def test_triton_args(chart, profile):
     assert arg_values(args, "--http-port") == [str(ports["http"])]
     assert arg_values(args, "--grpc-port") == [str(ports["grpc"])]
     assert arg_values(args, "--metrics-port") == [str(ports["metrics"])]
-    rule = "model-repository:admin-key=$(TRITON_ADMIN_KEY)"
+    rule = "model-repository:admin-key=$(CLONEDETECT_ADMIN_KEY)"
     assert arg_values(args, "--http-restricted-api") == [rule]
     assert arg_values(args, "--grpc-restricted-protocol") == [rule]
     # Every flag is passed as one --flag=value item.
@@ -420,7 +421,7 @@ def test_no_admin_key_in_values(chart):
     # The Deployment only references the key; Kubernetes expands it at start.
     assert key not in json.dumps(one(docs, "Deployment"))
     env = {e["name"]: e for e in triton(docs)["env"]}
-    assert env["TRITON_ADMIN_KEY"]["valueFrom"]["secretKeyRef"] == {
+    assert env["CLONEDETECT_ADMIN_KEY"]["valueFrom"]["secretKeyRef"] == {
         "name": f"{FULLNAME}-admin-key", "key": "admin-key"}
     # Generated per install (lookup keeps an installed release's key).
     again = base64.b64decode(one(render(chart), "Secret")["data"]["admin-key"]).decode()
@@ -431,7 +432,7 @@ def test_existing_admin_key_secret(chart):
     docs = render(chart, {"modelControl": {"restrictedApi": {"existingSecret": "ops-keys", "existingSecretKey": "triton"}}})
     assert not [d for d in docs if d["kind"] == "Secret"]
     env = {e["name"]: e for e in triton(docs)["env"]}
-    assert env["TRITON_ADMIN_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "ops-keys", "key": "triton"}
+    assert env["CLONEDETECT_ADMIN_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "ops-keys", "key": "triton"}
 
 
 def test_restricted_api_can_be_disabled_with_a_warning(chart):
@@ -639,12 +640,13 @@ def test_reload_hook(chart):
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == triton(docs)["image"]
     script = container["args"][0]
-    assert 'clonedetect reload "$model"' in script
-    assert "--admin-key" in script and "--protocol http" in script
+    assert 'clonedetect reload "$model" --url "$host:$TRITON_HTTP_PORT" --protocol http' in script
+    # The CLI takes the key from CLONEDETECT_ADMIN_KEY: not on the command line.
+    assert "--admin-key" not in script
     env = {e["name"]: e for e in container["env"]}
     assert env["TRITON_HEADLESS_SERVICE"]["value"] == f"{FULLNAME}-headless.{NAMESPACE}.svc"
     assert env["RELOAD_MODELS"]["value"] == "code_tokenizer code_clone_detector clone_scorer"
-    assert env["TRITON_ADMIN_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "clonedetect-admin", "key": "key"}
+    assert env["CLONEDETECT_ADMIN_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "clonedetect-admin", "key": "key"}
     # Hook pods never become Service endpoints.
     selector = one(docs, "Service", FULLNAME)["spec"]["selector"]
     labels = job["spec"]["template"]["metadata"]["labels"]
@@ -731,7 +733,8 @@ def test_every_value_is_documented(chart):
             assert isinstance(node, dict) and part in node, f"@param {param} is not in values.yaml"
             node = node[part]
     readme = (CHART_DIR / "README.md").read_text()
-    table_keys = set(re.findall(r"^\| `([^`]+)` \|", readme, re.M))
+    parameters = readme.split("\n## Parameters\n", 1)[1]
+    table_keys = set(re.findall(r"^\| `([^`]+)` \|", parameters, re.M))
     assert documented <= table_keys, sorted(documented - table_keys)
     assert table_keys <= documented, sorted(table_keys - documented)
 
@@ -808,10 +811,15 @@ def test_chart_command_line_starts_triton(chart, tmp_path, monkeypatch):
     assert not any("$(" in a for a in args)
     key = base64.b64decode(one(docs, "Secret")["data"]["admin-key"]).decode()
 
-    server = TritonProcess(args, host, ports["http"], ports["grpc"], ports["metrics"], log_path=tmp_path / "triton.log")
+    log_path = tmp_path / "triton.log"
+    server = TritonProcess(args, host, ports["http"], ports["grpc"], ports["metrics"], log_path=log_path)
     server.start()
     try:
-        server.wait_until_ready(timeout=300)
+        try:
+            server.wait_until_ready(timeout=300)
+        except ServerError as exc:
+            tail = log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
+            pytest.fail(f"{exc}\n--- tritonserver log (tail) ---\n{tail}")
         base = f"http://{host}:{ports['http']}"
 
         def post(path: str, headers: dict[str, str]) -> int:
@@ -835,7 +843,19 @@ def test_chart_command_line_starts_triton(chart, tmp_path, monkeypatch):
                      "nv_inference_exec_count", "nv_inference_queue_duration_us",
                      "nv_inference_compute_infer_duration_us"):
             assert re.search(rf"^{name}\{{.*model=\"code_clone_detector\"", metrics, re.M), name
+
+        # The documented reload procedure, with the CLI, over both protocols.
+        monkeypatch.delenv("CLONEDETECT_ADMIN_KEY", raising=False)
+        http_url, grpc_url = server.http_url, server.grpc_url
+        reload = ["reload", "code_clone_detector"]
+        assert cli_main(reload + ["--url", http_url, "--protocol", "http"]) == 1  # no key: refused
+        assert cli_main(reload + ["--url", http_url, "--protocol", "http", "--admin-key", key]) == 0
+        assert cli_main(reload + ["--url", grpc_url, "--protocol", "grpc", "--admin-key", key]) == 0
+        # As the reload hook and `kubectl exec` run it: the key from the pod's environment.
+        monkeypatch.setenv("CLONEDETECT_ADMIN_KEY", key)
+        assert cli_main(reload + ["--url", http_url, "--protocol", "http"]) == 0
+        assert server.is_ready()
     finally:
         server.stop()
-    log = (tmp_path / "triton.log").read_text(errors="replace")
-    assert "code_clone_detector" in log
+    log = log_path.read_text(errors="replace")
+    assert "successfully loaded 'code_clone_detector'" in log

@@ -125,7 +125,9 @@ def test_dynamic_batching_merges_concurrent_requests(triton):
 
 def test_new_version_and_reload_under_load_loses_no_request(triton, model_repository_copy):
     encoder_dir = model_repository_copy / "code_clone_detector"
-    shutil.copytree(encoder_dir / "1", encoder_dir / "2", ignore=shutil.ignore_patterns("__pycache__"))
+    latest = max(int(p.name) for p in encoder_dir.iterdir() if p.name.isdigit())
+    new = str(latest + 1)
+    shutil.copytree(encoder_dir / str(latest), encoder_dir / new, ignore=shutil.ignore_patterns("__pycache__"))
     codes = [sample("bubble_sort.c"), sample("word_count.py")]
     stop = threading.Event()
     failures: list[Exception] = []
@@ -154,5 +156,5 @@ def test_new_version_and_reload_under_load_loses_no_request(triton, model_reposi
             worker.result()
     assert failures == []
     assert all(count > 0 for count in done)
-    assert states[("code_clone_detector", "2")] == "READY"
-    assert states.get(("code_clone_detector", "1")) != "READY"
+    assert states[("code_clone_detector", new)] == "READY"
+    assert states.get(("code_clone_detector", str(latest))) != "READY"

@@ -210,11 +210,12 @@ Secret and key holding the model-repository API key.
 {{- end -}}
 
 {{/*
-The environment variable the restricted-API key is read into. Kubernetes expands
-$(TRITON_ADMIN_KEY) in the container args at start, so the key never appears in the
-pod spec.
+The environment variable the restricted-API key is read into: the one the
+`clonedetect` CLI reads its --admin-key default from. Kubernetes expands
+$(CLONEDETECT_ADMIN_KEY) in the container args at start, so the key never appears in
+the pod spec.
 */}}
-{{- define "clonedetect.adminKeyEnv" -}}TRITON_ADMIN_KEY{{- end -}}
+{{- define "clonedetect.adminKeyEnv" -}}CLONEDETECT_ADMIN_KEY{{- end -}}
 
 {{/*
 The tritonserver command line (the first item is the program; the image's
