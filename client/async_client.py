@@ -12,30 +12,16 @@ from clonedetect.client import protocol as wire
 from clonedetect.client.protocol import Comparison, ModelState
 
 
-class AsyncCloneDetectorClient:
+class AsyncCloneDetectorClient(wire.ClientBase):
     """The asyncio twin of :class:`~clonedetect.client.CloneDetectorClient` (same
     methods, awaitable). Use it as ``async with AsyncCloneDetectorClient(url) as c:``."""
 
-    def __init__(
-        self,
-        url: str | None = None,
-        *,
-        protocol: str = "http",
-        timeout: float = 60.0,
-        batch_size: int = 16,
-        concurrency: int = 4,
-        admin_key: str | None = None,
-    ):
-        self.protocol = wire.check_protocol(protocol)
-        self.url = url or wire.DEFAULT_URLS[protocol]
-        self.timeout = timeout
-        self.batch_size = batch_size
-        self.admin_key = admin_key
-        if protocol == "http":
+    def _connect(self, concurrency: int) -> None:
+        if self.protocol == "http":
             import tritonclient.http as module
             import tritonclient.http.aio as aio
 
-            self._client = aio.InferenceServerClient(self.url, conn_limit=concurrency, conn_timeout=timeout)
+            self._client = aio.InferenceServerClient(self.url, conn_limit=concurrency, conn_timeout=self.timeout)
         else:
             import tritonclient.grpc as module
             import tritonclient.grpc.aio as aio
@@ -122,7 +108,7 @@ class AsyncCloneDetectorClient:
         index = await self._call(
             "model status",
             self._client.get_model_repository_index,
-            headers=wire.admin_headers(self.protocol, self.admin_key),
+            headers=self._admin_headers(),
             **wire.index_kwargs(self.protocol),
         )
         return wire.model_states(index)
@@ -134,10 +120,12 @@ class AsyncCloneDetectorClient:
                 "read model config", self._client.get_model_config, model, **wire.config_kwargs(self.protocol)
             )
             config = wire.version_config(wire.unwrap_config(current), version)
-        headers = wire.admin_headers(self.protocol, self.admin_key)
-        await self._call("load model", self._client.load_model, model, headers=headers, config=config)
+        await self._call("load model", self._client.load_model, model, headers=self._admin_headers(), config=config)
 
     reload = load_model
+
+    async def unload_model(self, model: str) -> None:
+        await self._call("unload model", self._client.unload_model, model, headers=self._admin_headers())
 
     async def close(self) -> None:
         await self._client.close()

@@ -158,3 +158,30 @@ def translate(error: Exception, url: str, action: str) -> errors.ClonedetectErro
     if isinstance(error, TimeoutError):
         return errors.RequestTimeoutError(f"{action}: no answer from {url} in time")
     return errors.ServerError(f"{action}: {type(error).__name__}: {error}")
+
+
+class ClientBase:
+    """Settings shared by the blocking and the asyncio client; subclasses connect."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        protocol: str = "http",
+        timeout: float = 60.0,
+        batch_size: int = 16,
+        concurrency: int = 4,
+        admin_key: str | None = None,
+    ):
+        self.protocol = check_protocol(protocol)
+        self.url = url or DEFAULT_URLS[protocol]
+        self.timeout = timeout
+        self.batch_size = batch_size
+        self.admin_key = admin_key
+        self._connect(concurrency)
+
+    def _connect(self, concurrency: int) -> None:
+        raise NotImplementedError
+
+    def _admin_headers(self) -> dict | None:
+        return admin_headers(self.protocol, self.admin_key)

@@ -12,7 +12,7 @@ from clonedetect.client import protocol as wire
 from clonedetect.client.protocol import Comparison, ModelState
 
 
-class CloneDetectorClient:
+class CloneDetectorClient(wire.ClientBase):
     """Embed and compare programs on a clonedetect Triton server, over HTTP or gRPC.
 
     >>> client = CloneDetectorClient()                                   # HTTP, 127.0.0.1:8000
@@ -24,26 +24,12 @@ class CloneDetectorClient:
     at a time; the server's dynamic batcher merges them again.
     """
 
-    def __init__(
-        self,
-        url: str | None = None,
-        *,
-        protocol: str = "http",
-        timeout: float = 60.0,
-        batch_size: int = 16,
-        concurrency: int = 4,
-        admin_key: str | None = None,
-    ):
-        self.protocol = wire.check_protocol(protocol)
-        self.url = url or wire.DEFAULT_URLS[protocol]
-        self.timeout = timeout
-        self.batch_size = batch_size
-        self.admin_key = admin_key
-        if protocol == "http":
+    def _connect(self, concurrency: int) -> None:
+        if self.protocol == "http":
             import tritonclient.http as module
 
             self._client = module.InferenceServerClient(
-                self.url, concurrency=concurrency, connection_timeout=timeout, network_timeout=timeout
+                self.url, concurrency=concurrency, connection_timeout=self.timeout, network_timeout=self.timeout
             )
         else:
             import tritonclient.grpc as module
@@ -135,9 +121,6 @@ class CloneDetectorClient:
     # -- plumbing ------------------------------------------------------------------
     def _timeout(self) -> dict:
         return {"client_timeout": self.timeout} if self.protocol == "grpc" else {}
-
-    def _admin_headers(self) -> dict | None:
-        return wire.admin_headers(self.protocol, self.admin_key)
 
     def _call(self, action: str, function, *args, **kwargs):
         try:
