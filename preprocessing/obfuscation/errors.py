@@ -1,0 +1,5 @@
+"""The error raised for requests the generator cannot serve."""
+
+
+class ObfuscationError(ValueError):
+    """Unsupported language or level."""
