@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,16 +28,30 @@ class CloneDetectorClient(wire.ClientBase):
     def _connect(self, concurrency: int) -> None:
         if self.protocol == "http":
             import tritonclient.http as module
-
-            self._client = module.InferenceServerClient(
-                self.url, concurrency=concurrency, connection_timeout=self.timeout, network_timeout=self.timeout
-            )
         else:
             import tritonclient.grpc as module
-
-            self._client = module.InferenceServerClient(self.url)
         self._module = module
+        self._clients: list = []
+        self._clients_lock = threading.Lock()
+        self._local = threading.local()
+        self._shared = None if self.protocol == "http" else module.InferenceServerClient(self.url)
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="clonedetect")
+
+    @property
+    def _client(self):
+        """tritonclient's HTTP client is gevent-based and bound to the thread that made it,
+        so each thread gets its own; the gRPC client is thread-safe and shared."""
+        if self._shared is not None:
+            return self._shared
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._module.InferenceServerClient(
+                self.url, connection_timeout=self.timeout, network_timeout=self.timeout
+            )
+            self._local.client = client
+            with self._clients_lock:
+                self._clients.append(client)
+        return client
 
     # -- inference ---------------------------------------------------------------
     def embed(self, codes: list[str | bytes]) -> np.ndarray:
@@ -136,7 +151,9 @@ class CloneDetectorClient(wire.ClientBase):
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
-        self._client.close()
+        for client in [self._shared, *self._clients]:
+            if client is not None:
+                client.close()
 
     def __enter__(self) -> "CloneDetectorClient":
         return self

@@ -167,3 +167,13 @@ def test_new_version_and_reload_under_load_loses_no_request(triton, model_reposi
     assert all(count > 0 for count in done)
     assert states[("code_clone_detector", new)] == "READY"
     assert states.get(("code_clone_detector", str(latest))) != "READY"
+
+
+def test_one_client_can_be_used_from_many_threads_repeatedly(triton):
+    codes = [sample("bubble_sort.c"), sample("word_count.py"), sample("bubble_sort_renamed.c")] * 4
+    with CloneDetectorClient(triton.http_url, batch_size=1, concurrency=4) as client:
+        first = client.embed(codes)
+        with ThreadPoolExecutor(3) as callers:
+            again = list(callers.map(lambda _: client.embed(codes), range(3)))
+    for embeddings in again:
+        np.testing.assert_allclose(embeddings, first, atol=1e-5)
