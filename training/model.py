@@ -28,6 +28,14 @@ class EncoderConfig:
     embedding_dim: int = 128
     pad_id: int = 0
     dropout: float = 0.1
+    # Hashed bigram + trigram embeddings added to each token's input (0 = off): gives the
+    # bag of token vectors n-gram information before any attention layer.
+    ngram_buckets: int = 0
+    ngram_dim: int = 64
+    # Sublinear TF: a token's pooling weight is divided by count**exponent, count = how
+    # often the same trigram occurs in its window (a learned exponent, start value here).
+    sublinear_tf: bool = False
+    tf_exponent_init: float = 0.5
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -80,24 +88,56 @@ class CodeEncoder(nn.Module):
         self.token_weight_logit = nn.Embedding(config.vocab_size, 1)
         nn.init.zeros_(self.token_weight_logit.weight)
         self.projection = nn.Linear(config.dim, config.embedding_dim)
+        if config.ngram_buckets:
+            self.ngram_embedding = nn.Embedding(config.ngram_buckets, config.ngram_dim)
+            nn.init.normal_(self.ngram_embedding.weight, std=1.0)
+            self.ngram_projection = nn.Linear(config.ngram_dim, config.dim, bias=False)
+        if config.sublinear_tf:
+            self.tf_exponent = nn.Parameter(torch.tensor(float(config.tf_exponent_init)))
+
+    def _ngram_hashes(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Bucket of the bigram and of the trigram ending at each position of ``[batch, tokens]``
+        (non-negative int64 arithmetic, no overflow for vocabularies < 2**20)."""
+        prev1 = F.pad(ids, (1, 0), value=self.config.pad_id)[:, :-1]
+        prev2 = F.pad(ids, (2, 0), value=self.config.pad_id)[:, :-2]
+        buckets = self.config.ngram_buckets
+        bigram = (prev1 * 1000003 + ids * 7919 + 17) % buckets
+        trigram = ((prev2 * 1000003 + prev1) * 1000033 + ids) % buckets
+        return bigram, trigram
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.encode(input_ids, attention_mask)
+
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, use_layers: bool = True) -> torch.Tensor:
+        """The embedding; ``use_layers=False`` skips the transformer layers (the cheap "bag"
+        pre-training stage, exact while the layers' residual outputs are still zero)."""
         window = self.config.window
         batch = input_ids.shape[0]
         tokens = input_ids.shape[1]
         padding = (window - tokens % window) % window
-        ids = F.pad(input_ids, (0, padding), value=self.config.pad_id).reshape(-1, window)
+        padded = F.pad(input_ids, (0, padding), value=self.config.pad_id)
+        ids = padded.reshape(-1, window)
         mask = F.pad(attention_mask, (0, padding), value=0).reshape(-1, window).to(torch.float32)
 
         x = self.token_embedding(ids) + self.position_embedding
+        if self.config.ngram_buckets:
+            bigram, trigram = self._ngram_hashes(padded)
+            ngrams = self.ngram_embedding(bigram.reshape(-1, window)) + self.ngram_embedding(trigram.reshape(-1, window))
+            x = x + self.ngram_projection(ngrams)
         # Additive mask: a large negative (not -inf) keeps all-padding windows finite;
         # their tokens get zero pooling weight below.
         bias = ((1.0 - mask) * -1e4)[:, None, None, :]
-        for layer in self.layers:
-            x = layer(x, bias)
+        if use_layers:
+            for layer in self.layers:
+                x = layer(x, bias)
         x = self.final_norm(x)
 
         weight = mask * F.softplus(self.token_weight_logit(ids).squeeze(-1))
+        if self.config.sublinear_tf:
+            key = (ids * 1000003 + trigram.reshape(-1, window)) if self.config.ngram_buckets else ids
+            same = (key.unsqueeze(2) == key.unsqueeze(1)).to(torch.float32) * mask.unsqueeze(1)
+            count = same.sum(dim=2).clamp_min(1.0)
+            weight = weight * torch.exp(-self.tf_exponent.clamp(0.0, 1.0) * torch.log(count))
         pooled = (x * weight.unsqueeze(-1)).sum(dim=1).reshape(batch, -1, self.config.dim).sum(dim=1)
         total = weight.reshape(batch, -1).sum(dim=1, keepdim=True).clamp_min(1e-6)
         return F.normalize(self.projection(pooled / total), dim=-1)

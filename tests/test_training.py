@@ -1,0 +1,125 @@
+"""Training recipe smoke test and checks of the shipped encoder artifacts."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from clonedetect import data
+from clonedetect.preprocessing.tokenization import CodeTokenizer
+from clonedetect.training import corpus as corpora
+from clonedetect.training.augment import augment, rename_and_strip
+from clonedetect.training.batches import BatchSampler
+from clonedetect.training.export import export_onnx, parity_max_abs_diff
+from clonedetect.training.initialisation import document_term, idf, init_pooling_from_idf, zero_residual_branches
+from clonedetect.training.losses import combined_loss
+from clonedetect.training.model import CodeEncoder, EncoderConfig
+from clonedetect.training.train import PARITY_TOLERANCE, make_optimizer, training_step
+
+REPOSITORY = data.PROJECT_ROOT / "model_repository"
+SHIPPED_MODEL = REPOSITORY / "code_clone_detector" / "1" / "model.onnx"
+SHIPPED_TOKENIZER = REPOSITORY / "code_tokenizer" / "1" / "tokenizer.json"
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> CodeTokenizer:
+    return CodeTokenizer.from_file(SHIPPED_TOKENIZER)
+
+
+@pytest.fixture(scope="module")
+def programs() -> list[data.Program]:
+    return data.poj104_programs("train")
+
+
+def small_corpus(programs, tokenizer, problems=3, per_problem=4) -> corpora.Corpus:
+    by_problem: dict[str, list] = {}
+    for p in programs:
+        by_problem.setdefault(p.label, []).append(p)
+    corpus = corpora.Corpus()
+    for label in sorted(by_problem, key=int)[:problems]:
+        for p in by_problem[label][:per_problem]:
+            corpus.add(p.read(), "cpp", int(label))
+    corpus.ids = tokenizer.token_ids(corpus.texts)
+    return corpus
+
+
+def test_tiny_training_run_learns_and_exports_with_parity(tmp_path, programs, tokenizer):
+    torch.manual_seed(0)
+    poj = small_corpus(programs, tokenizer)
+    extra = corpora.Corpus()
+    extra.add("def add(a, b):\n    total = a + b\n    return total\n", "python", -1)
+    extra.add("public int sum(int[] xs) { int s = 0; for (int x : xs) s += x; return s; }", "java", -1)
+    extra.ids = tokenizer.token_ids(extra.texts)
+    sampler = BatchSampler(
+        poj, extra, tokenizer, problems=2, per_problem=2, java=1, python=1, crop=64, seed=0
+    )
+    batch = sampler.sample()
+    assert batch.input_ids.shape[0] == 2 * 6 and batch.input_ids.shape[1] <= 64
+    assert batch.labels.tolist()[:6] == batch.labels.tolist()[6:]
+
+    config = EncoderConfig(
+        vocab_size=tokenizer.vocab_size, dim=32, layers=1, heads=2, ffn_dim=64, window=64, dropout=0.0,
+        ngram_buckets=1024, ngram_dim=16, sublinear_tf=True,
+    )
+    model = CodeEncoder(config)
+    init_pooling_from_idf(model, idf(document_term(poj.ids + extra.ids, config.vocab_size)))
+    zero_residual_branches(model)
+    # Bag stage (layers skipped) then full stage, as the recipe does.
+    optimizer = make_optimizer(model, lr=3e-3, weight_decay=0.01)
+    bag = [training_step(model, optimizer, batch, "cpu", 0.05, 0.1, 0.5, use_layers=False)[0] for _ in range(8)]
+    optimizer = make_optimizer(model, lr=3e-3, weight_decay=0.01)
+    full = [training_step(model, optimizer, batch, "cpu", 0.05, 0.1, 0.5)[0] for _ in range(8)]
+    losses = bag + full
+    assert all(np.isfinite(losses))
+    assert losses[-1] < losses[0] * 0.8
+
+    onnx_path = export_onnx(model, tmp_path / "model.onnx")
+    assert parity_max_abs_diff(model.eval(), onnx_path, lengths=(5, 64, 100)) <= PARITY_TOLERANCE
+
+
+def test_bag_form_equals_the_encoder_while_layers_are_identity():
+    torch.manual_seed(0)
+    config = EncoderConfig(vocab_size=500, dim=32, layers=2, heads=2, ffn_dim=64, window=64,
+                           ngram_buckets=256, ngram_dim=8, sublinear_tf=True)
+    model = CodeEncoder(config).eval()
+    zero_residual_branches(model)
+    ids = torch.randint(1, 500, (3, 150))
+    mask = torch.ones_like(ids)
+    mask[1, 70:] = 0
+    full = model(ids, mask)
+    torch.testing.assert_close(model.encode(ids, mask, use_layers=False), full)
+    assert not torch.allclose(full[0], full[2])
+
+
+def test_losses_prefer_copies_and_same_task():
+    labels = torch.tensor([0, 0, 1, 1] * 2)
+    anchors = torch.nn.functional.normalize(torch.randn(4, 16), dim=1)
+    good = torch.cat([anchors, anchors])  # copies identical to their anchors
+    bad = torch.cat([anchors, anchors.roll(1, dims=0)])  # copies identical to another anchor
+    assert combined_loss(good, labels)[1] < combined_loss(bad, labels)[1]
+
+
+def test_augmentation_renames_consistently_and_keeps_keywords():
+    code = "int main() {\n  int count = 0; // tally\n  for (count = 0; count < 10; count++) printf(\"%d\", count);\n}\n"
+    renamed = rename_and_strip(code, "cpp", random.Random(0), rename_p=1.0, drop_comments=True)
+    assert "count" not in renamed and "tally" not in renamed
+    for kept in ("int", "main", "for", "printf", '"%d"'):
+        assert kept in renamed
+    assert augment(code, "cpp", random.Random(1)) != code
+
+
+def test_shipped_encoder_embeddings(programs, tokenizer):
+    from clonedetect.onnx_encoder import OnnxEncoder
+
+    encoder = OnnxEncoder(SHIPPED_MODEL)
+    original = next(p for p in programs if p.label == "1").read()
+    unrelated = next(p for p in programs if p.label == "40").read()
+    copy = rename_and_strip(original, "cpp", random.Random(0), rename_p=1.0, drop_comments=True)
+    embeddings = encoder.embed_sequences(tokenizer.token_ids([original, copy, unrelated]))
+    assert embeddings.shape == (3, 128)
+    np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-4)
+    copy_similarity = float(embeddings[0] @ embeddings[1])
+    unrelated_similarity = float(embeddings[0] @ embeddings[2])
+    assert copy_similarity > unrelated_similarity
+    assert copy_similarity > 0.9
