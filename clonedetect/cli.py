@@ -136,6 +136,25 @@ def command_reload(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_train(args: argparse.Namespace) -> int:
+    from clonedetect.training.train import main as train
+
+    train(args.arguments)
+    return 0
+
+
+def command_evaluate(args: argparse.Namespace) -> int:
+    from clonedetect.evaluation.harness import main as evaluate
+
+    return evaluate(args.arguments)
+
+
+def _add_forwarding_command(commands, name: str, help_text: str, handler) -> None:
+    """A subcommand whose arguments (``--help`` included) belong to the module it runs."""
+    parser = commands.add_parser(name, help=help_text, add_help=False)
+    parser.set_defaults(handler=handler, forwards_arguments=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from clonedetect import server
 
@@ -183,11 +202,31 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(reload)
     _add_admin_key_option(reload)
     reload.set_defaults(handler=command_reload)
+
+    _add_forwarding_command(commands, "train", "retrain the shipped model (needs the 'train' extra)", command_train)
+    _add_forwarding_command(
+        commands, "evaluate", "plagiarism AUC, MAP@R, BigCloneBench and calibration report, with baselines", command_evaluate
+    )
+
+    from clonedetect.load_tests.bench import add_bench_arguments, command_bench
+    from clonedetect.load_tests.run import add_load_arguments, command_load
+
+    bench = commands.add_parser("bench", help="side-by-side throughput/latency benchmark (JSON, table, plot)")
+    add_bench_arguments(bench)
+    bench.set_defaults(handler=command_bench)
+    load = commands.add_parser("load", help="bounded headless Locust load test against Triton")
+    add_load_arguments(load)
+    load.set_defaults(handler=command_load)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if getattr(args, "forwards_arguments", False):
+        args.arguments = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         return args.handler(args)
     except client_errors.InvalidInputError as error:
