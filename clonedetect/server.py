@@ -272,3 +272,29 @@ def local_server(
         extra=extra,
     ) + local_arguments()
     return TritonProcess(args, host, http_port, grpc_port, metrics_port, log_path)
+
+
+def start_on_free_ports(
+    model_repository: Path = MODEL_REPOSITORY,
+    *,
+    log_path: Path,
+    extra: tuple[str, ...] = (),
+    timeout: float = 300.0,
+) -> TritonProcess:
+    """Start the bundled server on free loopback ports and wait until it is ready
+    (stopping it again if it is not)."""
+    triton = local_server(
+        model_repository,
+        http_port=free_port(),
+        grpc_port=free_port(),
+        metrics_port=free_port(),
+        extra=extra,
+        log_path=log_path,
+    )
+    triton.start()
+    try:
+        triton.wait_until_ready(timeout=timeout)
+    except ServerError:
+        triton.stop()
+        raise
+    return triton

@@ -181,21 +181,7 @@ def set_pad_multiple(repository: Path, window: int) -> None:
 def start_triton(repository: Path, log_dir: Path, extra: tuple[str, ...] = ()):
     from clonedetect import server
 
-    triton = server.local_server(
-        repository,
-        http_port=server.free_port(),
-        grpc_port=server.free_port(),
-        metrics_port=server.free_port(),
-        extra=extra,
-        log_path=log_dir / "triton.log",
-    )
-    triton.start()
-    try:
-        triton.wait_until_ready(timeout=600)
-    except server.ServerError:
-        triton.stop()
-        raise
-    return triton
+    return server.start_on_free_ports(repository, log_path=log_dir / "triton.log", extra=extra, timeout=600)
 
 
 class PerRequestService:

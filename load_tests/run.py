@@ -254,19 +254,9 @@ def run_load(
     server_info: dict = {}
     if host_http is None and host_grpc is None:
         repository = Path(model_repository) if model_repository else triton_server.MODEL_REPOSITORY
-        triton = triton_server.local_server(
-            repository,
-            http_port=triton_server.free_port(),
-            grpc_port=triton_server.free_port(),
-            metrics_port=triton_server.free_port(),
-            log_path=csv_prefix.with_name(csv_prefix.name + "_triton.log"),
+        triton = triton_server.start_on_free_ports(
+            repository, log_path=csv_prefix.with_name(csv_prefix.name + "_triton.log")
         )
-        triton.start()
-        try:
-            triton.wait_until_ready(timeout=300)
-        except triton_server.ServerError:
-            triton.stop()
-            raise
         host_http, host_grpc = triton.http_url, triton.grpc_url
         server_info = {"started_here": True, "pid": triton.process.pid, "repository": str(repository)}
     else:

@@ -90,14 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure(args.http, args.grpc, args.metrics, args.requests), indent=2))
         return 0
     with tempfile.TemporaryDirectory() as logs:
-        triton = server.local_server(
-            http_port=server.free_port(),
-            grpc_port=server.free_port(),
-            metrics_port=server.free_port(),
-            log_path=Path(logs) / "triton.log",
-        )
-        with triton.start():
-            triton.wait_until_ready()
+        with server.start_on_free_ports(log_path=Path(logs) / "triton.log") as triton:
             print(json.dumps(measure(triton.http_url, triton.grpc_url, triton.metrics_url, args.requests), indent=2))
     return 0
 

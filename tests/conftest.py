@@ -14,22 +14,11 @@ SAMPLES = PROJECT_ROOT / "tests" / "samples"
 
 
 def start_server(repository: Path, log_path: Path, extra: tuple[str, ...] = ()) -> server.TritonProcess:
-    triton = server.local_server(
-        repository,
-        http_port=server.free_port(),
-        grpc_port=server.free_port(),
-        metrics_port=server.free_port(),
-        extra=extra,
-        log_path=log_path,
-    )
-    triton.start()
     try:
-        triton.wait_until_ready(timeout=180)
+        return server.start_on_free_ports(repository, log_path=log_path, extra=extra, timeout=180)
     except server.ServerError:
-        triton.stop()
-        print(log_path.read_text()[-5000:])
+        print(log_path.read_text()[-5000:] if log_path.exists() else "no Triton log")
         raise
-    return triton
 
 
 @pytest.fixture(scope="session")
