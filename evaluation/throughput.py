@@ -16,8 +16,6 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
-
 from clonedetect.evaluation.poj104 import DEFAULT_MODEL, DEFAULT_TOKENIZER
 
 TARGET_PROGRAMS_PER_S = 60.0
