@@ -158,6 +158,21 @@ def encoder_settings(repository: Path) -> dict:
     }
 
 
+def model_fingerprint(model_path: Path) -> dict:
+    """Which encoder a measurement used (the shipped weights are retrained from time to time)."""
+    import hashlib
+
+    digest = hashlib.sha256(Path(model_path).read_bytes()).hexdigest()[:16]
+    try:
+        import onnx  # the 'train' extra; optional here
+    except ImportError:
+        parameters = None
+    else:
+        graph = onnx.load(str(model_path), load_external_data=False).graph
+        parameters = sum(int(np.prod(t.dims)) for t in graph.initializer)
+    return {"path": str(model_path), "bytes": Path(model_path).stat().st_size, "sha256_16": digest, "parameters": parameters}
+
+
 # -- repositories and servers ---------------------------------------------------------
 def copy_repository(source: Path, target: Path) -> Path:
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
@@ -306,7 +321,7 @@ def compare_servers(
     corpus = payloads.load_corpus(corpus_size)
     results: dict[str, dict] = {mode: {} for mode in modes}
     memory: dict[str, dict] = {}
-    out: dict = {"encoder_settings": settings, "model_bytes": model_path.stat().st_size, "corpus": corpus.describe()}
+    out: dict = {"encoder_settings": settings, "model": model_fingerprint(model_path), "corpus": corpus.describe()}
 
     with ExitStack() as stack:
         triton = per_request = None
@@ -639,11 +654,13 @@ def run_bench(
             bert_repo = build_bert_base_repository(temp / "bert_repository", base, window=bert_window)
             bert_work = temp / "bert_work"
             bert_work.mkdir()
+            # A BERT-base call takes seconds per program on a few CPU cores: small batches in
+            # the sweep, and slices long enough to hold several calls.
             bert = compare_servers(
-                bert_repo, concurrencies=tuple(bert_concurrencies or concurrencies),
+                bert_repo, concurrencies=tuple(bert_concurrencies or [c for c in concurrencies if c <= 8] or [1]),
                 duration_s=bert_duration_s or duration_s, warmup_s=warmup_s, modes=modes,
-                batch_sizes=tuple(b for b in batch_sizes if b <= 32), corpus_size=min(corpus_size, 128),
-                work_dir=bert_work, log=log,
+                batch_sizes=(1,), corpus_size=min(corpus_size, 128), work_dir=bert_work,
+                slice_s=max(slice_s, 15.0), log=log,
             )  # fmt: skip
             bert["architecture"] = {"layers": 12, "hidden": 768, "heads": 12, "ffn": 3072, "window": bert_window}
             report["bert_base"] = bert
@@ -668,6 +685,17 @@ def run_bench(
     return report
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM (e.g. from make or a CI timeout) unwinds like Ctrl-C: the servers this
+    command started are stopped by PID on the way out."""
+    import signal
+
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 # -- command line (wired into `clonedetect bench`) -------------------------------------------
 def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in text.split(",") if x.strip())
@@ -688,7 +716,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plot", help="PNG path (default: the JSON path with .png)")
     parser.add_argument("--bert-base", action="store_true", help="also run with a BERT-base-sized encoder (needs torch)")
     parser.add_argument("--bert-window", type=int, default=256, choices=(256, 512))
-    parser.add_argument("--bert-concurrency", type=_ints, help="concurrencies for the BERT-base run (default: --concurrency)")
+    parser.add_argument("--bert-concurrency", type=_ints, help="concurrencies for the BERT-base run (default: those of --concurrency up to 8)")
     parser.add_argument("--bert-duration", type=float, help="seconds per BERT-base measurement (default: --duration)")
     parser.add_argument("--slice", type=float, default=5.0, help="seconds per interleaved slice (modes take turns)")
     parser.add_argument("--repeats", type=int, default=1, help="rounds over all modes; the median run is kept")
@@ -696,6 +724,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def command_bench(args: argparse.Namespace) -> int:
+    _stop_on_sigterm()
     try:
         run_bench(
             args.json, args.concurrency, args.duration, warmup_s=args.warmup, model=args.model,

@@ -80,13 +80,22 @@ def make_caller(spec: dict):
     mode, url, timeout = spec["mode"], spec["url"], float(spec.get("timeout_s", 120))
     model = spec.get("model", wire.EMBED_MODEL)
     programs = spec["_programs"]
+    if spec.get("unique"):  # every request a program never sent before (a cache never hits)
+        counter = iter(range(10**12))
+        wire_encode = wire.encode_codes
+
+        class _Unique(list):
+            def __getitem__(self, index):
+                return wire_encode([programs[index] + f"\n// submission {next(counter)}\n"])
+
+        unique_packed = _Unique()
     if mode == "triton_grpc":
         from grpc.experimental import gevent as grpc_gevent
 
         grpc_gevent.init_gevent()
         import tritonclient.grpc as module
 
-        packed = [wire.encode_codes([p]) for p in programs]
+        packed = unique_packed if spec.get("unique") else [wire.encode_codes([p]) for p in programs]
 
         def factory():
             client = module.InferenceServerClient(url)

@@ -27,20 +27,23 @@ import os
 import random
 import sys
 
-# Before anything creates a gRPC channel: without this, each tritonclient.grpc call
-# blocks every greenlet of the process (measured: 16 users -> 155 req/s, serialised).
-from clonedetect.load_tests.triton_locust import TritonLocustClient, prepare_grpc_for_gevent
+import gevent
+from locust import LoadTestShape, User, events, task  # importing locust monkey-patches the standard library
+from locust.stats import CSV_STATS_INTERVAL_SEC
 
+from clonedetect.load_tests import exit_guard, payloads
+from clonedetect.load_tests.triton_locust import (
+    TritonLocustClient,
+    close_all_clients,
+    prepare_grpc_for_gevent,
+    strip_scheme,
+    write_summary,
+)
+
+# After gevent's monkey-patching (done by importing locust) and before any gRPC
+# channel exists: without it each tritonclient.grpc call blocks every greenlet of the
+# process (measured: 16 users -> 155 req/s at 6 ms, serialised; with it 1,185 req/s).
 prepare_grpc_for_gevent()
-
-from locust import LoadTestShape, User, events, task  # noqa: E402
-
-import gevent  # noqa: E402
-from locust.stats import CSV_STATS_INTERVAL_SEC  # noqa: E402
-
-from clonedetect.load_tests import exit_guard, payloads  # noqa: E402
-from clonedetect.load_tests.triton_locust import close_all_clients, write_summary  # noqa: E402
-from clonedetect.load_tests.triton_locust import strip_scheme  # noqa: E402
 
 DEFAULT_HTTP_HOST = "127.0.0.1:8000"
 DEFAULT_GRPC_HOST = "127.0.0.1:8001"

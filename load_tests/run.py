@@ -365,6 +365,17 @@ def format_summary(summary: LoadSummary) -> str:
     return "\n".join(lines)
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM (e.g. from make or a CI timeout) unwinds like Ctrl-C: the servers this
+    command started are stopped by PID on the way out."""
+    import signal
+
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 # -- command line (wired into `clonedetect load`) -----------------------------------
 def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--http-url", help="Triton HTTP host:port (default: start the bundled server on free ports)")
@@ -385,6 +396,7 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def command_load(args: argparse.Namespace) -> int:
+    _stop_on_sigterm()
     protocols = ("http", "grpc") if args.protocol == "both" else (args.protocol,)
     try:
         summary = run_load(

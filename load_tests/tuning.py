@@ -66,6 +66,10 @@ def set_dynamic_batching(delay_us: int, preferred: tuple[int, ...] = (), parts=E
     return lambda repo: _edit(repo, parts, lambda t: re.sub(r"dynamic_batching\s*{[^}]*}", block, t))
 
 
+def remove_dynamic_batching(parts=ENCODER_BUNDLED):
+    return lambda repo: _edit(repo, parts, lambda t: re.sub(r"dynamic_batching\s*{[^}]*}", "", t))
+
+
 def enable_response_cache(parts: tuple[str, ...]):
     return lambda repo: _edit(repo, parts, lambda t: t + "\nresponse_cache { enable: true }\n")
 
@@ -113,11 +117,16 @@ def max_windows_per_call(windows: int):
     return [patch_encoder_model(), add_parameter("max_windows_per_call", windows)]
 
 
-def tuned_edits(instances: int = 2, intra: int = 1, spinning: bool = False, max_windows: int = 16) -> list:
-    """The recommended encoder settings (see docs/PERFORMANCE.md)."""
+def tuned_edits(instances: int = 2, intra: int = 1, spinning: bool = False, max_windows: int = 64,
+                dynamic_batching: bool = False) -> list:  # fmt: skip
+    """Encoder settings; the defaults are the recommended ones (see docs/PERFORMANCE.md):
+    one instance per core with one ORT thread each, ORT spin-waiting off, and no dynamic
+    batching (one program per ORT call: larger calls are slower per program on CPU)."""
     edits = [set_instance_count(instances), set_parameter("intra_op_thread_count", intra), patch_encoder_model()]
     edits.append(add_parameter("allow_spinning", 1 if spinning else 0))
     edits.append(add_parameter("max_windows_per_call", max_windows))
+    if not dynamic_batching:
+        edits.append(remove_dynamic_batching())
     return edits
 
 
@@ -160,8 +169,15 @@ VARIANTS = [  # in groups of 3 after the baseline (see run_tuning): related vari
     ),  # fmt: skip
     Variant("max_windows_16", "at most 16 windows (4096 tokens) per ORT call", max_windows_per_call(16)),
     Variant("max_windows_4", "at most 4 windows per ORT call", max_windows_per_call(4)),
-    Variant("tuned", "2 encoder instances x 1 thread, spin-waiting off, 16 windows per ORT call", tuned_edits()),
-    Variant("tuned_w4", "2 encoder instances x 1 thread, spin-waiting off, 4 windows per ORT call", tuned_edits(max_windows=4)),
+    Variant("tuned_w16", "2 encoder instances x 1 thread, spin-waiting off, dynamic batching, 16 windows per ORT call", tuned_edits(max_windows=16, dynamic_batching=True)),
+    Variant("tuned_w4", "2 encoder instances x 1 thread, spin-waiting off, dynamic batching, 4 windows per ORT call", tuned_edits(max_windows=4, dynamic_batching=True)),
+    Variant("tuned_w1", "2 encoder instances x 1 thread, spin-waiting off, dynamic batching, 1 window per ORT call", tuned_edits(max_windows=1, dynamic_batching=True)),
+    Variant("tuned_no_batching", "shared cores: 2 encoder instances x 1 thread, spin-waiting off, no dynamic batching", tuned_edits()),
+    Variant("no_dynamic_batching", "shipped threads (1 instance x 2, spinning), no dynamic batching on the encoder", [remove_dynamic_batching()]),
+    Variant(
+        "encoder_x2_intra1_no_batching", "2 encoder instances x 1 thread, spinning on, no dynamic batching",
+        tuned_edits(spinning=True),
+    ),  # fmt: skip
     Variant("encoder_delay_500", "encoder max_queue_delay 500 us", [set_dynamic_batching(500)]),
     Variant("encoder_delay_2000", "encoder max_queue_delay 2000 us", [set_dynamic_batching(2000)]),
     Variant("encoder_preferred_8_16_delay_1000", "encoder preferred batch [8, 16], delay 1000 us", [set_dynamic_batching(1000, (8, 16))]),
@@ -176,9 +192,10 @@ VARIANTS = [  # in groups of 3 after the baseline (see run_tuning): related vari
         [enable_response_cache(ENCODER_BUNDLED)], CACHE_ARGS, loadgen={"distinct_programs": 32}, cache_models=("code_clone_detector",),
     ),  # fmt: skip
     Variant(
-        "cache_ensemble_distinct", "response cache on clone_embed, all programs distinct (cost of misses)",
-        [enable_response_cache(EMBED_ENSEMBLE)], CACHE_ARGS, cache_models=("clone_embed",),
+        "cache_ensemble_unique", "response cache on clone_embed, every request a new program (cost of misses)",
+        [enable_response_cache(EMBED_ENSEMBLE)], CACHE_ARGS, loadgen={"unique": True}, cache_models=("clone_embed",),
     ),  # fmt: skip
+    Variant("no_cache_unique", "no cache, every request a new program", loadgen={"unique": True}),
 ]
 
 
@@ -420,7 +437,7 @@ def run_tuning(json_path: str | Path, only: tuple[str, ...] = (), concurrencies=
             if bert_model:
                 report["graph_int8"]["bert_base"] = graph_and_int8(
                     Path(bert_model), base / "code_tokenizer" / "1" / "tokenizer.json", work, num_heads=12, hidden_size=768,
-                    duration_s=20.0, corpus_size=32, batch_size=8, slice_s=6.0,
+                    duration_s=12.0, corpus_size=16, batch_size=4, slice_s=6.0,
                 )  # fmt: skip
                 log(f"  graph/int8 bert-base: {report['graph_int8']['bert_base']}")
     report["machine"]["load_average_end"] = [round(x, 2) for x in __import__("os").getloadavg()]
@@ -430,7 +447,11 @@ def run_tuning(json_path: str | Path, only: tuple[str, ...] = (), concurrencies=
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m clonedetect.load_tests.tuning", description="Measured tuning runs.")
-    parser.add_argument("--json", required=True)
+    parser.add_argument("--json", help="write the tuning results here")
+    parser.add_argument(
+        "--write-tuned-repository", type=Path, metavar="DIR",
+        help="only write a copy of the repository with the recommended encoder settings to DIR (for bench --model-repository)",
+    )  # fmt: skip
     parser.add_argument("--only", default="", help="comma list of variant names (and/or 'padding', 'ort_shapes', 'graph')")
     parser.add_argument("--concurrency", default="1,32")
     parser.add_argument("--duration", type=float, default=10.0)
@@ -442,6 +463,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group-size", type=int, default=4, help="servers measured together (the baseline + N-1 variants)")
     parser.add_argument("--slice", type=float, default=2.0)
     args = parser.parse_args(argv)
+    if args.write_tuned_repository:
+        from clonedetect import server
+
+        print(tuned_repository(args.model_repository or server.MODEL_REPOSITORY, args.write_tuned_repository))
+        return 0
+    if not args.json:
+        parser.error("--json is required")
     run_tuning(
         args.json, tuple(x for x in args.only.split(",") if x), tuple(int(c) for c in args.concurrency.split(",")),
         args.duration, args.warmup, args.corpus_size, not args.no_in_process, args.bert_model, args.model_repository,
@@ -449,9 +477,6 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 def ort_call_shapes(repository: Path, duration_s: float = 6.0, corpus_size: int = 256, slice_s: float = 2.0) -> dict:
@@ -518,3 +543,7 @@ def ort_call_shapes(repository: Path, duration_s: float = 6.0, corpus_size: int 
         name: {"throughput": round(rate, 2), "programs_per_cpu_second": round(done[name] / max(cpu_used[name], 1e-9), 2)}
         for name, rate in measured.items()
     }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
