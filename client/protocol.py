@@ -14,6 +14,8 @@ from tritonclient.utils import InferenceServerException
 from clonedetect.client import errors
 from clonedetect.preprocessing.validation import CodeInputError, decode_code
 
+# Width of EMBEDDING: 128 semantic + 256 structural-fingerprint values (docs/MODEL_CARD.md).
+EMBEDDING_DIM = 384
 EMBED_MODEL = "clone_embed"
 COMPARE_MODEL = "clone_compare"
 ENCODER_MODEL = "code_clone_detector"

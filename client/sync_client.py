@@ -18,7 +18,7 @@ class CloneDetectorClient(wire.ClientBase):
 
     >>> client = CloneDetectorClient()                                   # HTTP, 127.0.0.1:8000
     >>> client = CloneDetectorClient("127.0.0.1:8001", protocol="grpc")
-    >>> client.embed([code_a, code_b]).shape                             # (2, 128)
+    >>> client.embed([code_a, code_b]).shape                             # (2, 384)
     >>> client.compare(code_a, code_b).probability
 
     Long lists are split into requests of ``batch_size`` programs sent ``concurrency``

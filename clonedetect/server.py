@@ -87,6 +87,9 @@ def server_environment() -> dict[str, str]:
     return env
 
 
+RESPONSE_CACHE_BYTES = 256 * 2**20  # ~150k cached embeddings (384 floats plus key and bookkeeping)
+
+
 def server_arguments(
     model_repository: Path | str = MODEL_REPOSITORY,
     *,
@@ -111,6 +114,9 @@ def server_arguments(
         f"--metrics-address={host}",
         f"--metrics-port={metrics_port}",
         "--metrics-config=summary_latencies=true",
+        # The encoder and clone_embed answer a resubmitted program from this cache
+        # (docs/PERFORMANCE.md, response cache).
+        f"--cache-config=local,size={RESPONSE_CACHE_BYTES}",
         "--exit-timeout-secs=10",  # in-flight requests finish; idle keep-alive clients do not hold it up long
     ]
     if model_config_name:

@@ -42,6 +42,8 @@ import gevent  # noqa: E402
 import gevent.threadpool  # noqa: E402
 import numpy as np  # noqa: E402
 
+from clonedetect.client.protocol import EMBEDDING_DIM  # noqa: E402
+
 
 def _cpu_self() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -67,7 +69,7 @@ def _tree_cpu(pids: list[int]) -> float:
 
 
 def _check(embedding: np.ndarray) -> None:
-    if embedding is None or embedding.shape[-1] != 128 or not np.isfinite(embedding).all():
+    if embedding is None or embedding.shape[-1] != EMBEDDING_DIM or not np.isfinite(embedding).all():
         raise ValueError(f"bad embedding {None if embedding is None else embedding.shape}")
     if abs(float(np.linalg.norm(embedding.reshape(-1))) - 1.0) > 1e-3:
         raise ValueError("embedding is not unit length")
@@ -78,30 +80,30 @@ def make_caller(spec: dict):
     from clonedetect.client import protocol as wire
 
     mode, url, timeout = spec["mode"], spec["url"], float(spec.get("timeout_s", 120))
-    model = spec.get("model", wire.EMBED_MODEL)
+    model = spec.get("triton_model", wire.EMBED_MODEL)
     programs = spec["_programs"]
-    if spec.get("unique"):  # every request a program never sent before (a cache never hits)
-        counter = iter(range(10**12))
-        wire_encode = wire.encode_codes
+    prebuilt = [wire.encode_codes([p]) for p in programs]
+    counter = iter(range(10**12))
 
-        class _Unique(list):
-            def __getitem__(self, index):
-                return wire_encode([programs[index] + f"\n// submission {next(counter)}\n"])
+    def packed(index: int):
+        """The request's [1, 1] BYTES array; with ``unique``, a program never sent before
+        (a numbered string literal appended: a comment would not do, the tokenizer drops
+        comments and the encoder's cache keys on tokens), so a response cache never hits."""
+        if spec.get("unique"):
+            return wire.encode_codes([programs[index] + f'\n"submission {next(counter)}"\n'])
+        return prebuilt[index]
 
-        unique_packed = _Unique()
     if mode == "triton_grpc":
         from grpc.experimental import gevent as grpc_gevent
 
         grpc_gevent.init_gevent()
         import tritonclient.grpc as module
 
-        packed = unique_packed if spec.get("unique") else [wire.encode_codes([p]) for p in programs]
-
         def factory():
             client = module.InferenceServerClient(url)
 
             def call(index: int) -> None:
-                inputs, outputs = wire.embed_request(module, packed[index])
+                inputs, outputs = wire.embed_request(module, packed(index))
                 result = client.infer(model, inputs, outputs=outputs, client_timeout=timeout)
                 _check(result.as_numpy("EMBEDDING"))
 
@@ -112,14 +114,13 @@ def make_caller(spec: dict):
         import tritonclient.http as module
 
         binary = bool(spec.get("http_binary", True))
-        packed = [wire.encode_codes([p]) for p in programs]
 
         def factory():
             client = module.InferenceServerClient(url, concurrency=1, connection_timeout=timeout, network_timeout=timeout)
 
             def call(index: int) -> None:
                 tensor = module.InferInput("CODE", [1, 1], "BYTES")
-                tensor.set_data_from_numpy(packed[index], binary_data=binary)
+                tensor.set_data_from_numpy(packed(index), binary_data=binary)
                 output = module.InferRequestedOutput("EMBEDDING", binary_data=binary)
                 result = client.infer(model, [tensor], outputs=[output])
                 _check(result.as_numpy("EMBEDDING"))

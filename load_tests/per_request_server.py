@@ -9,8 +9,8 @@ pool for the blocking ORT call), so the baseline is as strong as a per-request d
 can be and any gap to Triton is the batching, not framework overhead. onnxruntime and
 the Rust tokenizer release the GIL, so concurrent requests do run in parallel.
 
-``POST /embed`` with the program as the UTF-8 body answers the 128 float32 values of
-its L2-normalised embedding (``application/octet-stream``, 512 bytes);
+``POST /embed`` with the program as the UTF-8 body answers the 384 float32 values of
+its L2-normalised embedding (``application/octet-stream``, 1,536 bytes);
 ``GET /health`` answers 200 once the model is loaded.
 
 ``--workers N`` runs N such processes on one port (``SO_REUSEPORT``; the kernel spreads

@@ -51,8 +51,8 @@ def average_batch_size(http_url: str, metrics_url: str, codes: list[str], rounds
     """Encoder inferences per execution while 64 single-program requests run at once."""
     inferences_before, executions_before = encoder_counts(metrics_url)
     with CloneDetectorClient(http_url, batch_size=1, concurrency=len(codes)) as client:
-        for _ in range(rounds):
-            client.embed(codes)
+        for round_number in range(rounds):  # new programs every round: the response cache must not answer
+            client.embed([f'{code}\n"round {round_number}"\n' for code in codes])
     expected = inferences_before + rounds * len(codes)
     deadline = time.monotonic() + 10
     while (counts := encoder_counts(metrics_url))[0] < expected and time.monotonic() < deadline:

@@ -47,8 +47,11 @@ class ResponseCheckError(AssertionError):
 
 
 def check_embeddings(embeddings: np.ndarray, count: int) -> None:
-    if embeddings is None or embeddings.shape != (count, 128):
-        raise ResponseCheckError(f"EMBEDDING has shape {None if embeddings is None else embeddings.shape}, expected ({count}, 128)")
+    from clonedetect.client.protocol import EMBEDDING_DIM
+
+    expected = (count, EMBEDDING_DIM)
+    if embeddings is None or embeddings.shape != expected:
+        raise ResponseCheckError(f"EMBEDDING has shape {None if embeddings is None else embeddings.shape}, expected {expected}")
     norms = np.linalg.norm(embeddings, axis=1)
     if not np.all(np.isfinite(norms)) or np.any(np.abs(norms - 1.0) > 1e-3):
         raise ResponseCheckError("EMBEDDING rows are not finite unit vectors")

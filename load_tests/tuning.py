@@ -70,29 +70,22 @@ def remove_dynamic_batching(parts=ENCODER_BUNDLED):
     return lambda repo: _edit(repo, parts, lambda t: re.sub(r"dynamic_batching\s*{[^}]*}", "", t))
 
 
-def enable_response_cache(parts: tuple[str, ...]):
-    return lambda repo: _edit(repo, parts, lambda t: t + "\nresponse_cache { enable: true }\n")
+def disable_response_cache(parts: tuple[str, ...]):
+    return lambda repo: _edit(repo, parts, lambda t: re.sub(r"response_cache\s*{\s*enable:\s*true\s*}", "", t))
+
+
+NO_CACHE = [disable_response_cache(EMBED_ENSEMBLE)]
 
 
 _ENCODER_PATCH = """
-        # tuning copy: two more config parameters
-        #   allow_spinning (1/0): ORT idle threads spin-wait (default) or sleep
+        # tuning copy: one more config parameter
         #   max_windows_per_call: encoder windows per ORT call (embed_sequences max_batch)
-        from clonedetect.load_tests.encoders import make_encoder
-
         self.max_windows = parameter("max_windows_per_call", 64)
-        if parameter("allow_spinning", 1) == 0:
-            self.encoder = make_encoder(
-                version_dir / "model.onnx",
-                parameter("intra_op_thread_count", 0),
-                parameter("inter_op_thread_count", 1),
-                spinning=False,
-            )
 """
 
 
 def patch_encoder_model():
-    """Make the copy's encoder ``model.py`` honour ``allow_spinning`` and ``max_windows_per_call``."""
+    """Make the copy's encoder ``model.py`` honour ``max_windows_per_call``."""
     marker = "\n    def execute(self, requests):"
 
     def change(text: str) -> str:
@@ -109,8 +102,8 @@ def add_parameter(key: str, value, parts=ENCODER_BUNDLED):
     return lambda repo: _edit(repo, parts, lambda t: t + line)
 
 
-def disable_ort_spinning():
-    return [patch_encoder_model(), add_parameter("allow_spinning", 0)]
+def set_ort_spinning(on: bool):
+    return set_parameter("allow_spinning", 1 if on else 0)
 
 
 def max_windows_per_call(windows: int):
@@ -123,7 +116,8 @@ def tuned_edits(instances: int = 2, intra: int = 1, spinning: bool = False, max_
     one instance per core with one ORT thread each, ORT spin-waiting off, and no dynamic
     batching (one program per ORT call: larger calls are slower per program on CPU)."""
     edits = [set_instance_count(instances), set_parameter("intra_op_thread_count", intra), patch_encoder_model()]
-    edits.append(add_parameter("allow_spinning", 1 if spinning else 0))
+    if spinning:
+        edits.append(set_ort_spinning(True))
     edits.append(add_parameter("max_windows_per_call", max_windows))
     if not dynamic_batching:
         edits.append(remove_dynamic_batching())
@@ -149,53 +143,36 @@ class Variant:
     cache_models: tuple[str, ...] = ()
 
 
-CACHE_ARGS = ("--cache-config=local,size=268435456",)  # 256 MiB
-
 VARIANTS = [  # in groups of 3 after the baseline (see run_tuning): related variants share a run
-    Variant("baseline", "shipped bundled config: 1 tokenizer, 1 encoder (2 ORT threads), no queue delay", modes=("triton_grpc", "triton_http")),
-    Variant("http_json", "HTTP with JSON tensors instead of the binary extension", modes=("triton_http",), loadgen={"http_binary": False}),
-    Variant("tokenizer_x2", "2 tokenizer instances", [set_instance_count(2, TOKENIZER)]),
-    Variant("tokenizer_pad_1", "tokenizer pads to the request's longest program only (pad_to_multiple_of 1)", [set_parameter("pad_to_multiple_of", 1, TOKENIZER)]),
-    Variant("intra1", "1 encoder instance, 1 ORT intra-op thread", [set_parameter("intra_op_thread_count", 1)]),
-    Variant("intra0", "1 encoder instance, ORT default intra-op threads (one per core)", [set_parameter("intra_op_thread_count", 0)]),
-    Variant("inter2", "ORT inter-op threads 2 (parallel graph branches)", [set_parameter("inter_op_thread_count", 2)]),
-    Variant("encoder_x2_intra1", "2 encoder instances, 1 ORT thread each", [set_instance_count(2), set_parameter("intra_op_thread_count", 1)]),
-    Variant("encoder_x2_intra2", "2 encoder instances, 2 ORT threads each (4 threads on 2 cores)", [set_instance_count(2)]),
-    Variant("no_spin", "ORT spin-waiting off (session.intra_op.allow_spinning=0), 2 threads", disable_ort_spinning()),
-    Variant("no_spin_intra1", "ORT spin-waiting off, 1 thread", [*disable_ort_spinning(), set_parameter("intra_op_thread_count", 1)]),
     Variant(
-        "encoder_x2_intra1_no_spin", "2 encoder instances, 1 ORT thread each, spin-waiting off",
-        [*disable_ort_spinning(), set_instance_count(2), set_parameter("intra_op_thread_count", 1)],
+        "baseline", "shipped bundled config: 1 tokenizer, 1 encoder (2 ORT threads, spin-waiting off), no queue delay, "
+        "response cache on clone_embed", modes=("triton_grpc", "triton_http"),
+        loadgen={"unique": True},
     ),  # fmt: skip
-    Variant("max_windows_16", "at most 16 windows (4096 tokens) per ORT call", max_windows_per_call(16)),
-    Variant("max_windows_4", "at most 4 windows per ORT call", max_windows_per_call(4)),
-    Variant("tuned_w16", "2 encoder instances x 1 thread, spin-waiting off, dynamic batching, 16 windows per ORT call", tuned_edits(max_windows=16, dynamic_batching=True)),
-    Variant("tuned_w4", "2 encoder instances x 1 thread, spin-waiting off, dynamic batching, 4 windows per ORT call", tuned_edits(max_windows=4, dynamic_batching=True)),
-    Variant("tuned_w1", "2 encoder instances x 1 thread, spin-waiting off, dynamic batching, 1 window per ORT call", tuned_edits(max_windows=1, dynamic_batching=True)),
-    Variant("tuned_no_batching", "shared cores: 2 encoder instances x 1 thread, spin-waiting off, no dynamic batching", tuned_edits()),
-    Variant("no_dynamic_batching", "shipped threads (1 instance x 2, spinning), no dynamic batching on the encoder", [remove_dynamic_batching()]),
+    Variant("http_json", "HTTP with JSON tensors instead of the binary extension", modes=("triton_http",), loadgen={"http_binary": False, "unique": True}),
+    Variant("tokenizer_x2", "2 tokenizer instances", [set_instance_count(2, TOKENIZER)], loadgen={"unique": True}),
+    Variant("tokenizer_pad_1", "tokenizer pads to the request's longest program only (pad_to_multiple_of 1)", [set_parameter("pad_to_multiple_of", 1, TOKENIZER)], loadgen={"unique": True}),
+    Variant("intra1", "1 encoder instance, 1 ORT intra-op thread", [set_parameter("intra_op_thread_count", 1)], loadgen={"unique": True}),
+    Variant("intra0", "1 encoder instance, ORT default intra-op threads (one per core)", [set_parameter("intra_op_thread_count", 0)], loadgen={"unique": True}),
+    Variant("inter2", "ORT inter-op threads 2 (parallel graph branches)", [set_parameter("inter_op_thread_count", 2)], loadgen={"unique": True}),
+    Variant("encoder_x2_intra1", "2 encoder instances, 1 ORT thread each", [set_instance_count(2), set_parameter("intra_op_thread_count", 1)], loadgen={"unique": True}),
+    Variant("encoder_x2_intra2", "2 encoder instances, 2 ORT threads each (4 threads on 2 cores)", [set_instance_count(2)], loadgen={"unique": True}),
+    Variant("spin", "ORT spin-waiting on (the ORT default), 2 threads", [set_ort_spinning(True)], loadgen={"unique": True}),
+    Variant("spin_intra1", "ORT spin-waiting on, 1 thread", [set_ort_spinning(True), set_parameter("intra_op_thread_count", 1)], loadgen={"unique": True}),
+    Variant("max_windows_16", "at most 16 windows (4096 tokens) per ORT call", max_windows_per_call(16), loadgen={"unique": True}),
+    Variant("max_windows_4", "at most 4 windows per ORT call", max_windows_per_call(4), loadgen={"unique": True}),
+    Variant("tuned_no_batching", "shared cores: 2 encoder instances x 1 thread, no dynamic batching", tuned_edits(), loadgen={"unique": True}),
+    Variant("no_dynamic_batching", "shipped threads (1 instance x 2), no dynamic batching on the encoder", [remove_dynamic_batching()], loadgen={"unique": True}),
+    Variant("encoder_delay_500", "encoder max_queue_delay 500 us", [set_dynamic_batching(500)], loadgen={"unique": True}),
+    Variant("encoder_delay_2000", "encoder max_queue_delay 2000 us", [set_dynamic_batching(2000)], loadgen={"unique": True}),
+    Variant("encoder_preferred_8_16_delay_1000", "encoder preferred batch [8, 16], delay 1000 us", [set_dynamic_batching(1000, (8, 16))], loadgen={"unique": True}),
+    Variant("encoder_preferred_16_32_delay_1000", "encoder preferred batch [16, 32], delay 1000 us", [set_dynamic_batching(1000, (16, 32))], loadgen={"unique": True}),
     Variant(
-        "encoder_x2_intra1_no_batching", "2 encoder instances x 1 thread, spinning on, no dynamic batching",
-        tuned_edits(spinning=True),
+        "cache_repeated", "shipped caches, the same 32 distinct programs resubmitted",
+        loadgen={"distinct_programs": 32}, cache_models=("clone_embed",),
     ),  # fmt: skip
-    Variant("encoder_delay_500", "encoder max_queue_delay 500 us", [set_dynamic_batching(500)]),
-    Variant("encoder_delay_2000", "encoder max_queue_delay 2000 us", [set_dynamic_batching(2000)]),
-    Variant("encoder_preferred_8_16_delay_1000", "encoder preferred batch [8, 16], delay 1000 us", [set_dynamic_batching(1000, (8, 16))]),
-    Variant("encoder_preferred_16_32_delay_1000", "encoder preferred batch [16, 32], delay 1000 us", [set_dynamic_batching(1000, (16, 32))]),
-    Variant("no_cache_repeated", "no cache, the same 32 distinct programs resubmitted", loadgen={"distinct_programs": 32}),
-    Variant(
-        "cache_ensemble_repeated", "response cache on clone_embed, 32 distinct programs resubmitted",
-        [enable_response_cache(EMBED_ENSEMBLE)], CACHE_ARGS, loadgen={"distinct_programs": 32}, cache_models=("clone_embed",),
-    ),  # fmt: skip
-    Variant(
-        "cache_encoder_repeated", "response cache on code_clone_detector, 32 distinct programs resubmitted",
-        [enable_response_cache(ENCODER_BUNDLED)], CACHE_ARGS, loadgen={"distinct_programs": 32}, cache_models=("code_clone_detector",),
-    ),  # fmt: skip
-    Variant(
-        "cache_ensemble_unique", "response cache on clone_embed, every request a new program (cost of misses)",
-        [enable_response_cache(EMBED_ENSEMBLE)], CACHE_ARGS, loadgen={"unique": True}, cache_models=("clone_embed",),
-    ),  # fmt: skip
-    Variant("no_cache_unique", "no cache, every request a new program", loadgen={"unique": True}),
+    Variant("no_cache_repeated", "no response cache, the same 32 distinct programs resubmitted", NO_CACHE, loadgen={"distinct_programs": 32}),
+    Variant("no_cache_unique", "no response cache, every request a new program", NO_CACHE, loadgen={"unique": True}),
 ]
 
 

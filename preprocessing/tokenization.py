@@ -1,7 +1,8 @@
 """Source code -> encoder inputs, with the project's trained ``tokenizers`` tokenizer.
 
 No truncation: a program of any length (up to the input limit) becomes all of its
-tokens; the encoder graph cuts them into windows and pools them.
+tokens; the encoder graph cuts them into windows and pools them. Comments are removed
+first (:mod:`.comments`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer
 
+from clonedetect.preprocessing.comments import strip_comments
+
 PAD_TOKEN = "[PAD]"
 UNK_TOKEN = "[UNK]"
 PAD_ID = 0
+# Bumped whenever the text -> ids mapping changes outside tokenizer.json (cache keys use it).
+PREPROCESSING_VERSION = "strip-comments-2"
 
 
 class CodeTokenizer:
@@ -31,12 +36,16 @@ class CodeTokenizer:
         return cls(Tokenizer.from_file(str(path)))
 
     @property
+    def vocab(self) -> dict[str, int]:
+        return self._tokenizer.get_vocab()
+
+    @property
     def vocab_size(self) -> int:
         return self._tokenizer.get_vocab_size()
 
     def token_ids(self, codes: list[str]) -> list[np.ndarray]:
-        """Token ids of each program, unpadded (at least one token each)."""
-        encodings = self._tokenizer.encode_batch(codes, add_special_tokens=False)
+        """Token ids of each program without its comments, unpadded (at least one token each)."""
+        encodings = self._tokenizer.encode_batch([strip_comments(c) for c in codes], add_special_tokens=False)
         return [np.asarray(e.ids or [self._tokenizer.token_to_id(UNK_TOKEN)], dtype=np.int64) for e in encodings]
 
     def encode(self, codes: list[str]) -> tuple[np.ndarray, np.ndarray]:

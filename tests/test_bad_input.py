@@ -11,6 +11,7 @@ import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
 from clonedetect.client import CloneDetectorClient, InvalidInputError
+from clonedetect.client.protocol import EMBEDDING_DIM
 from clonedetect.preprocessing.validation import MAX_CODE_BYTES
 
 pytestmark = pytest.mark.integration
@@ -63,7 +64,7 @@ def test_bad_code_is_rejected_with_a_message_that_says_why(raw, code, says):
     assert says in message
     # ... and the next good request is served.
     result = client.infer("clone_embed", [code_input(module, [GOOD_CODE])])
-    assert result.as_numpy("EMBEDDING").shape == (1, 128)
+    assert result.as_numpy("EMBEDDING").shape == (1, EMBEDDING_DIM)
 
 
 def test_bad_code_in_clone_compare_names_the_input(raw):
@@ -122,7 +123,7 @@ def test_a_bad_request_fails_alone_the_rest_of_its_batch_succeeds(triton):
         if index in bad_indices:
             assert isinstance(result, InferenceServerException) and "empty" in result.message()
         else:
-            assert isinstance(result, np.ndarray) and result.shape == (1, 128), result
+            assert isinstance(result, np.ndarray) and result.shape == (1, EMBEDDING_DIM), result
 
 
 def test_the_client_rejects_bad_code_before_sending(triton):

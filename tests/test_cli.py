@@ -16,6 +16,7 @@ import psutil
 import pytest
 
 from clonedetect import server
+from clonedetect.client.protocol import EMBEDDING_DIM
 from tests.conftest import SAMPLES
 
 CLI = [sys.executable, "-m", "clonedetect.cli"]
@@ -39,7 +40,7 @@ def test_compare_and_embed_print_json(triton, protocol):
     embedded = run_cli("embed", str(SAMPLES / "bubble_sort.c"), str(SAMPLES / "word_count.py"), "--url", url, "--protocol", protocol)
     assert embedded.returncode == 0, embedded.stderr
     rows = json.loads(embedded.stdout)
-    assert [len(r["embedding"]) for r in rows] == [128, 128]
+    assert [len(r["embedding"]) for r in rows] == [EMBEDDING_DIM, EMBEDDING_DIM]
 
 
 @pytest.mark.integration

@@ -8,6 +8,7 @@ import pytest
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
+from clonedetect.client.protocol import EMBEDDING_DIM
 from clonedetect.data import PROJECT_ROOT
 
 REPOSITORY = PROJECT_ROOT / "model_repository"
@@ -52,7 +53,7 @@ def test_encoder_configs_target_the_right_backends_and_devices():
     assert all(i.allow_ragged_batch for i in bundled.input)
     for config in (cpu, gpu, bundled):
         assert [i.name for i in config.input] == ["input_ids", "attention_mask"]
-        assert [(o.name, list(o.dims)) for o in config.output] == [("embedding", [128])]
+        assert [(o.name, list(o.dims)) for o in config.output] == [("embedding", [EMBEDDING_DIM])]
 
 
 def test_ensembles_wire_existing_models_and_tensors():

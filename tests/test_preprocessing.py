@@ -7,6 +7,8 @@ import pytest
 
 from clonedetect.data import PROJECT_ROOT
 from clonedetect.preprocessing.batching import tokenize_requests
+from clonedetect.preprocessing.comments import strip_comments
+from clonedetect.preprocessing.identifiers import identifier_piece_mask, is_identifier_piece
 from clonedetect.preprocessing.tokenization import PAD_ID, CodeTokenizer, pad_batch
 from clonedetect.preprocessing.validation import MAX_CODE_BYTES, CodeInputError, decode_code
 
@@ -45,6 +47,40 @@ def test_tokenizer_ignores_layout_and_never_truncates(tokenizer):
     long_code = "x = x + 1;\n" * 3000
     (ids,) = tokenizer.token_ids([long_code])
     assert len(ids) > 10_000
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("int a; // count\nint b;", "int a; \nint b;"),
+        ("a/* x\n y */b", "a b"),
+        ("x = 1  # note\ny = '#'", "x = 1  \ny = '#'"),
+        ('#include <stdio.h>\n#define N 10 // size', "#include <stdio.h>\n#define N 10 "),
+        ('s = "http://example.org /* not a comment */";', 's = "http://example.org /* not a comment */";'),
+        ("c = '\\'';  // quote", "c = '\\'';  "),
+        ('"""doc # kept"""\nx = 2', '"""doc # kept"""\nx = 2'),
+        ("int a; /* unterminated", "int a;  "),
+    ],
+)
+def test_strip_comments(code, expected):
+    assert strip_comments(code) == expected
+
+
+def test_tokenizer_drops_comments(tokenizer):
+    plain = "int main() { return 0; }"
+    commented = "/* entry point */ int main() { // the answer\n return 0; }"
+    assert np.array_equal(tokenizer.token_ids([plain])[0], tokenizer.token_ids([commented])[0])
+
+
+def test_identifier_pieces_exclude_keywords_and_library_names(tokenizer):
+    assert is_identifier_piece("count") and is_identifier_piece("_tmp2")
+    for reserved in ("for", "while", "printf", "System", "self", "len", "nullptr"):
+        assert not is_identifier_piece(reserved)
+    for symbol in ("(", "==", "42"):
+        assert not is_identifier_piece(symbol)
+    mask = identifier_piece_mask(tokenizer.vocab, tokenizer.vocab_size)
+    assert mask.shape == (tokenizer.vocab_size,)
+    assert mask[tokenizer.vocab["while"]] == 0 and 0.2 < mask.mean() < 0.95
 
 
 def test_pad_batch_pads_with_zero_and_masks():

@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from clonedetect.client import AsyncCloneDetectorClient, CloneDetectorClient
+from clonedetect.client import AsyncCloneDetectorClient, CloneDetectorClient, InvalidInputError
+from clonedetect.client.protocol import EMBEDDING_DIM
 from clonedetect.onnx_encoder import OnnxEncoder
 from clonedetect.preprocessing.tokenization import CodeTokenizer
 from tests.conftest import SAMPLES
@@ -36,7 +37,7 @@ def test_http_and_grpc_give_the_embeddings_of_onnxruntime_in_process(triton, mod
     for protocol, url in (("http", triton.http_url), ("grpc", triton.grpc_url)):
         with CloneDetectorClient(url, protocol=protocol) as client:
             served = client.embed(codes)
-        assert served.shape == expected.shape == (3, 128)
+        assert served.shape == expected.shape == (3, EMBEDDING_DIM)
         np.testing.assert_allclose(served, expected, atol=1e-5, err_msg=protocol)
         np.testing.assert_allclose(np.linalg.norm(served, axis=1), 1.0, atol=1e-5)
 
@@ -114,11 +115,12 @@ def _encoder_counts(triton) -> tuple[float, float]:
 def test_dynamic_batching_merges_concurrent_requests(triton):
     from clonedetect import data
 
-    codes = [p.read() for p in data.poj104_programs("valid")[:64]]
+    # Programs no other test sent (a string literal appended), so the response cache cannot answer them.
+    codes = [p.read() + '\n"dynamic batching test"\n' for p in data.poj104_programs("valid")[:64]]
     inferences_before, executions_before = _encoder_counts(triton)
     with CloneDetectorClient(triton.http_url, batch_size=1, concurrency=64) as client:
         embeddings = client.embed(codes)  # 64 single-program requests, 64 at a time
-    assert embeddings.shape == (64, 128)
+    assert embeddings.shape == (64, EMBEDDING_DIM)
     # Statistics are recorded just after each response is sent: wait for all 64.
     deadline = time.monotonic() + 10
     while True:
@@ -130,6 +132,29 @@ def test_dynamic_batching_merges_concurrent_requests(triton):
     assert inferences == 64
     assert executions < inferences, f"{executions} executions for {inferences} inferences: nothing was merged"
     print(f"average encoder batch under 64 concurrent requests: {inferences / executions:.2f}")
+
+
+def _cache_hits(triton, model: str) -> int:
+    import json
+
+    with urllib.request.urlopen(f"http://{triton.http_url}/v2/models/{model}/stats", timeout=10) as reply:
+        stats = json.loads(reply.read())["model_stats"]
+    return sum(int(s["inference_stats"]["cache_hit"]["count"]) for s in stats)
+
+
+def test_a_resubmitted_program_is_answered_from_the_response_cache(triton):
+    code = (SAMPLES / "bubble_sort.c").read_text() + '\n"response cache test"\n'
+    with CloneDetectorClient(triton.http_url) as client:
+        hits = _cache_hits(triton, "clone_embed")
+        first = client.embed([code])
+        assert _cache_hits(triton, "clone_embed") == hits  # new program: computed
+        second = client.embed([code])
+        assert _cache_hits(triton, "clone_embed") == hits + 1
+        np.testing.assert_array_equal(first, second)
+        # Errors are never cached: the same bad program is rejected every time.
+        for _ in range(2):
+            with pytest.raises(InvalidInputError, match="empty or only whitespace"):
+                client.embed(["   "])
 
 
 def test_new_version_and_reload_under_load_loses_no_request(triton, model_repository_copy):

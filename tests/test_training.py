@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from clonedetect import data
+from clonedetect.client.protocol import EMBEDDING_DIM
 from clonedetect.preprocessing.tokenization import CodeTokenizer
 from clonedetect.scoring import PlattCalibration
 from clonedetect.training import corpus as corpora
@@ -16,6 +17,7 @@ from clonedetect.training.export import export_onnx, parity_max_abs_diff
 from clonedetect.training.initialisation import document_term, idf, init_pooling_from_idf, zero_residual_branches
 from clonedetect.training.losses import combined_loss
 from clonedetect.training.model import CodeEncoder, EncoderConfig
+from clonedetect.training.skeleton import choose_share, fit_skeleton
 from clonedetect.training.train import PARITY_TOLERANCE, make_optimizer, training_step
 
 REPOSITORY = data.PROJECT_ROOT / "model_repository"
@@ -62,7 +64,7 @@ def test_tiny_training_run_learns_and_exports_with_parity(tmp_path, programs, to
 
     config = EncoderConfig(
         vocab_size=tokenizer.vocab_size, dim=32, layers=1, heads=2, ffn_dim=64, window=64, dropout=0.0,
-        ngram_buckets=1024, ngram_dim=16, sublinear_tf=True,
+        ngram_buckets=1024, ngram_dim=16, sublinear_tf=True, skeleton_dim=32, skeleton_buckets=4096,
     )
     model = CodeEncoder(config)
     init_pooling_from_idf(model, idf(document_term(poj.ids + extra.ids, config.vocab_size)))
@@ -76,8 +78,83 @@ def test_tiny_training_run_learns_and_exports_with_parity(tmp_path, programs, to
     assert all(np.isfinite(losses))
     assert losses[-1] < losses[0] * 0.8
 
+    fit_skeleton(model, tokenizer.vocab, poj.ids + extra.ids, seed=0)
+    model.skeleton_share.fill_(0.4)
     onnx_path = export_onnx(model, tmp_path / "model.onnx")
     assert parity_max_abs_diff(model.eval(), onnx_path, lengths=(5, 64, 100)) <= PARITY_TOLERANCE
+    from clonedetect.onnx_encoder import OnnxEncoder
+
+    assert OnnxEncoder(onnx_path).dim == config.embedding_dim + 32
+
+
+def test_identity_layers_are_left_out_of_the_export(tmp_path, tokenizer):
+    import onnx
+
+    config = EncoderConfig(vocab_size=tokenizer.vocab_size, dim=32, layers=2, heads=2, ffn_dim=64, window=64,
+                           ngram_buckets=1024, ngram_dim=16, sublinear_tf=True)
+    torch.manual_seed(0)
+    model = CodeEncoder(config).eval()
+    with_layers = export_onnx(model, tmp_path / "layers.onnx")
+    zero_residual_branches(model)
+    without_layers = export_onnx(model, tmp_path / "identity.onnx")
+    softmax_count = lambda path: sum(n.op_type == "Softmax" for n in onnx.load(str(path)).graph.node)  # noqa: E731
+    assert softmax_count(with_layers) >= 2 and softmax_count(without_layers) == 0
+    assert parity_max_abs_diff(model, without_layers, lengths=(5, 64, 100)) <= PARITY_TOLERANCE
+
+
+def skeleton_model(tokenizer, programs) -> CodeEncoder:
+    config = EncoderConfig(vocab_size=tokenizer.vocab_size, dim=16, layers=0, window=64, skeleton_dim=64)
+    model = CodeEncoder(config).eval()
+    fit_skeleton(model, tokenizer.vocab, tokenizer.token_ids([p.read() for p in programs[:300]]), seed=0)
+    return model
+
+
+def skeleton_cosines(model, tokenizer, codes) -> np.ndarray:
+    ids, mask = tokenizer.encode(codes)
+    with torch.no_grad():
+        sketch = torch.nn.functional.normalize(model.skeleton_sketch(torch.from_numpy(ids), torch.from_numpy(mask)), dim=-1)
+    return (sketch[0] @ sketch[1:].T).numpy()
+
+
+def test_skeleton_ignores_renaming_and_comments_but_not_structure(tokenizer, programs):
+    model = skeleton_model(tokenizer, programs)
+    original = "int main(){int n,i,s=0; scanf(\"%d\",&n); for(i=0;i<n;i++){s+=i*i;} printf(\"%d\",s); return 0;}"
+    renamed = (
+        "int main(){ /* total of squares */ int countOfItems,idx,accumulator=0; scanf(\"%d\",&countOfItems);\n"
+        "  for(idx=0;idx<countOfItems;idx++){accumulator+=idx*idx;} // done\n printf(\"%d\",accumulator); return 0;}"
+    )
+    restructured = "int main(){int n,s=0; scanf(\"%d\",&n); while(n>0){s=s+n*n; n--;} if(s>0) printf(\"%d\",s); return 0;}"
+    same_renamed, other = skeleton_cosines(model, tokenizer, [original, renamed, restructured])
+    assert same_renamed == pytest.approx(1.0, abs=1e-5)
+    assert other < 0.8
+
+
+def test_skeleton_set_counts_each_ngram_once(tokenizer, programs):
+    """Repeating a statement 3 or 5 times gives the same set of 3- to 6-grams, so the same
+    sketch (a count-based sketch would differ)."""
+    model = skeleton_model(tokenizer, programs)
+    ids, mask = tokenizer.encode(["x = 1; " * 3, "x = 1; " * 5])
+    with torch.no_grad():
+        sketch = model.skeleton_sketch(torch.from_numpy(ids), torch.from_numpy(mask))
+    assert sketch.abs().sum() > 0
+    torch.testing.assert_close(sketch[0], sketch[1])
+
+
+def test_choose_share_balances_copy_detection_and_retrieval():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 10)
+    centres = rng.normal(size=(4, 8))
+    semantic = centres[labels] + 0.3 * rng.normal(size=(40, 8))  # finds the task
+    skeleton = rng.normal(size=(40, 8))  # knows nothing about the task
+    unit = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)  # noqa: E731
+    copy = np.r_[np.ones(50, bool), np.zeros(50, bool)]
+    semantic_cos = np.r_[rng.uniform(0.6, 0.9, 50), rng.uniform(0.6, 0.9, 50)]  # blind to copying
+    skeleton_cos = np.r_[rng.uniform(0.5, 1.0, 50), rng.uniform(0.0, 0.6, 50)]  # sees copying
+    share, table = choose_share((unit(semantic), unit(skeleton)), list(labels), (semantic_cos, skeleton_cos), copy, ~copy)
+    assert 0.0 < share < 1.0
+    by_share = {row["share"]: row for row in table}
+    assert by_share[0.0]["map_at_r"] > by_share[1.0]["map_at_r"]
+    assert by_share[1.0]["auc_copy_vs_same_task"] > by_share[0.0]["auc_copy_vs_same_task"]
 
 
 def test_bag_form_equals_the_encoder_while_layers_are_identity():
@@ -119,7 +196,7 @@ def test_shipped_encoder_embeddings(programs, tokenizer):
     unrelated = next(p for p in programs if p.label == "40").read()
     copy = rename_and_strip(original, "cpp", random.Random(0), rename_p=1.0, drop_comments=True)
     embeddings = encoder.embed_sequences(tokenizer.token_ids([original, copy, unrelated]))
-    assert embeddings.shape == (3, 128)
+    assert embeddings.shape == (3, EMBEDDING_DIM)
     np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-4)
     copy_similarity = float(embeddings[0] @ embeddings[1])
     unrelated_similarity = float(embeddings[0] @ embeddings[2])

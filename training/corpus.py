@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from clonedetect import data
-from clonedetect.preprocessing.tokenization import CodeTokenizer
+from clonedetect.preprocessing.tokenization import PREPROCESSING_VERSION, CodeTokenizer
 
 MIN_TOKENS = 24
 _PY_BLOCK = re.compile(r"^(?=(?:async\s+def|def|class)\s)", re.M)
@@ -109,7 +109,7 @@ def python(held_out: bool, limit: int | None = None) -> Corpus:
 
 def tokenize(corpus: Corpus, tokenizer_path: Path, name: str, cache: Path | None = None) -> Corpus:
     """Fill ``corpus.ids``, from the cache when the same tokenizer tokenised the same texts."""
-    digest = hashlib.sha1(Path(tokenizer_path).read_bytes())
+    digest = hashlib.sha1(Path(tokenizer_path).read_bytes() + PREPROCESSING_VERSION.encode())
     for text in corpus.texts:
         digest.update(hashlib.sha1(text.encode("utf-8", "replace")).digest())
     cache = cache or data.cache_dir() / "training"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from pathlib import Path
@@ -17,9 +18,31 @@ OUTPUT_NAME = "embedding"
 OPSET = 17
 
 
+def layers_are_identity(model: CodeEncoder) -> bool:
+    """Whether every layer's residual branches are still exactly zero (the state
+    :func:`~clonedetect.training.initialisation.zero_residual_branches` leaves and the bag
+    stage never changes), i.e. the layers compute ``x -> x``."""
+    return all(
+        not linear.weight.any() and not linear.bias.any()
+        for layer in model.layers
+        for linear in (layer.attention.out, layer.ffn[-1])
+    )
+
+
+def serving_form(model: CodeEncoder) -> CodeEncoder:
+    """``model`` without its transformer layers when they are the identity: the same output
+    without the cost of attention and FFN over every window."""
+    if not model.config.layers or not layers_are_identity(model):
+        return model
+    slim = CodeEncoder(dataclasses.replace(model.config, layers=0))
+    slim.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("layers.")})
+    return slim
+
+
 def export_onnx(model: CodeEncoder, output: Path) -> Path:
-    """Write ``model`` as ONNX with dynamic batch and token axes (the graph windows inside)."""
-    model = model.eval()
+    """Write ``model`` (its :func:`serving_form`) as ONNX with dynamic batch and token axes
+    (the graph windows inside)."""
+    model = serving_form(model.eval()).eval()
     example_ids = torch.randint(1, model.config.vocab_size, (2, model.config.window + 7))
     example_mask = torch.ones_like(example_ids)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -38,14 +61,19 @@ def export_onnx(model: CodeEncoder, output: Path) -> Path:
             opset_version=OPSET,
             dynamo=False,
         )
-    _add_metadata(output, {WINDOW_METADATA_KEY: str(model.config.window)})
+    _finish(output, {WINDOW_METADATA_KEY: str(model.config.window)}, model.config.output_dim)
     return output
 
 
-def _add_metadata(path: Path, metadata: dict[str, str]) -> None:
+def _finish(path: Path, metadata: dict[str, str], output_dim: int) -> None:
+    """Add ``metadata`` and state the output's width (the exporter leaves it symbolic when
+    the embedding is a concatenation)."""
     import onnx
 
     model = onnx.load(str(path))
+    width = model.graph.output[0].type.tensor_type.shape.dim[1]
+    width.Clear()
+    width.dim_value = output_dim
     for key, value in metadata.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value

@@ -5,6 +5,16 @@ the graph the tokens are cut into fixed windows (``window`` tokens each, the pos
 table's size), every window is encoded, and the token vectors of all windows of a
 program are pooled into one L2-normalised embedding. A long file is therefore embedded
 whole, never truncated.
+
+With ``skeleton_dim > 0`` the embedding has a second part, the **structural fingerprint**
+("skeleton"): every run of identifier pieces becomes one placeholder (so renaming changes
+nothing), hashed 3- to 6-grams of that sequence are collected as a set per program, and
+the set is sketched into ``skeleton_dim`` numbers (count sketch: each n-gram adds its
+signed IDF weight to one slot). The cosine of two sketches approximates the IDF-weighted
+overlap of the two programs' n-gram sets, the quantity winnowing tools (MOSS, JPlag)
+measure. The embedding is ``[sqrt(1 - share) * semantic, sqrt(share) * skeleton]``, each
+part unit-length, so its cosine is ``(1 - share) * cos_semantic + share * cos_skeleton``.
+``share`` and the IDF table are fitted after training (``training/skeleton.py``).
 """
 
 from __future__ import annotations
@@ -36,6 +46,15 @@ class EncoderConfig:
     # often the same trigram occurs in its window (a learned exponent, start value here).
     sublinear_tf: bool = False
     tf_exponent_init: float = 0.5
+    # Structural fingerprint (0 = off): sketch size, hash buckets and n-gram lengths.
+    skeleton_dim: int = 0
+    skeleton_buckets: int = 1 << 20
+    skeleton_ngrams: tuple[int, ...] = (3, 4, 5, 6)
+
+    @property
+    def output_dim(self) -> int:
+        """Length of the encoder's output vector."""
+        return self.embedding_dim + self.skeleton_dim
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -94,6 +113,11 @@ class CodeEncoder(nn.Module):
             self.ngram_projection = nn.Linear(config.ngram_dim, config.dim, bias=False)
         if config.sublinear_tf:
             self.tf_exponent = nn.Parameter(torch.tensor(float(config.tf_exponent_init)))
+        if config.skeleton_dim:
+            # Fitted, not trained (training/skeleton.py); buffers, so they are saved and exported.
+            self.register_buffer("identifier_piece", torch.zeros(config.vocab_size, dtype=torch.int64))
+            self.register_buffer("skeleton_weight", torch.zeros(config.skeleton_buckets))
+            self.register_buffer("skeleton_share", torch.tensor(0.0))
 
     def _ngram_hashes(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Bucket of the bigram and of the trigram ending at each position of ``[batch, tokens]``
@@ -106,7 +130,54 @@ class CodeEncoder(nn.Module):
         return bigram, trigram
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.encode(input_ids, attention_mask)
+        """The served embedding: the semantic part, and the skeleton part when configured."""
+        semantic = self.encode(input_ids, attention_mask)
+        if not self.config.skeleton_dim:
+            return semantic
+        skeleton = F.normalize(self.skeleton_sketch(input_ids, attention_mask), dim=-1)
+        share = self.skeleton_share.clamp(0.0, 1.0)
+        joint = torch.cat([semantic * torch.sqrt(1.0 - share), skeleton * torch.sqrt(share)], dim=-1)
+        # Unit length already, except for a program too short to have a skeleton n-gram:
+        # its skeleton part is zero and the semantic part alone is its embedding.
+        return F.normalize(joint, dim=-1)
+
+    def skeleton_grams(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Hash bucket of every skeleton n-gram ``[batch, grams]`` and whether it is the first
+        occurrence of its bucket in its program (invalid positions never are)."""
+        vocab, buckets = self.config.vocab_size, self.config.skeleton_buckets
+        mask = attention_mask.to(torch.int64)
+        batch, tokens = input_ids.shape
+        identifier = self.identifier_piece[input_ids] * mask
+        continuation = identifier * F.pad(identifier, (1, 0))[:, :-1]
+        keep = mask * (1 - continuation)
+        symbol = torch.where(identifier > 0, torch.full_like(input_ids, vocab), input_ids)
+        # Compact the kept symbols to the left; dropped ones go to a spare last column.
+        target = torch.where(keep > 0, keep.cumsum(1) - 1, torch.full_like(input_ids, tokens))
+        compact = torch.zeros(batch, tokens + 1, dtype=torch.int64).scatter(1, target, symbol)[:, :tokens]
+        length = keep.sum(1, keepdim=True)
+        position = torch.arange(tokens).unsqueeze(0)
+        hashes, valid = [], []
+        for n in self.config.skeleton_ngrams:
+            code = torch.full_like(compact, n)
+            for back in range(n - 1, -1, -1):  # the n-gram ending at each position
+                code = (code * 1000003 + F.pad(compact, (back, 0))[:, :tokens] + 1) % 2147483647
+            hashes.append(code % buckets)
+            valid.append((position >= n - 1) & (position < length))
+        bucket = torch.cat(hashes, 1)
+        # Invalid positions sort last (bucket value ``buckets``) and are never "first".
+        bucket = torch.where(torch.cat(valid, 1), bucket, torch.full_like(bucket, buckets))
+        ordered, _ = torch.sort(bucket, dim=1)
+        first = (ordered != F.pad(ordered, (1, 0), value=-1)[:, :-1]) & (ordered < buckets)
+        return ordered, first
+
+    def skeleton_sketch(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """``[batch, skeleton_dim]`` count sketch of each program's set of skeleton n-grams."""
+        ordered, first = self.skeleton_grams(input_ids, attention_mask)
+        safe = torch.where(first, ordered, torch.zeros_like(ordered))
+        weight = self.skeleton_weight[safe] * first.to(torch.float32)
+        slot = safe % self.config.skeleton_dim
+        sketch = torch.zeros(ordered.shape[0], self.config.skeleton_dim, dtype=weight.dtype)
+        return sketch.scatter_add(1, slot, weight)
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, use_layers: bool = True) -> torch.Tensor:
         """The embedding; ``use_layers=False`` skips the transformer layers (the cheap "bag"

@@ -10,7 +10,7 @@ Recipe (defaults; everything seeded):
    early-stopping set; the rest, with the held-out Java / Python, feed the calibration.
    Disguised copies: obfuscator variants pre-generated once (when the obfuscator is
    installed) mixed with the regex augmentation of :mod:`clonedetect.training.augment`.
-3. Model: :class:`CodeEncoder`, 2 layers, 128-d, 4 heads, FFN 512, 256-token windows, plus
+3. Model: :class:`CodeEncoder` (comments removed by the tokenizer step), 2 layers, 128-d, 4 heads, FFN 512, 256-token windows, plus
    hashed bigram/trigram input embeddings (65,536 x 64) and sublinear-TF pooling; pooling
    weights start at the training IDF, the layers' residual branches at zero.
 4. Loss: ``NT-Xent(copy positives, tau=0.05) + sup_weight * SupCon(problem labels, tau=0.1)``
@@ -29,7 +29,11 @@ Recipe (defaults; everything seeded):
 6. Early stopping: MAP@R on the early-stopping set every ``--eval-every`` steps; the best
    state over both stages is kept; ``--patience`` evaluations without improvement end a
    stage.
-7. Export ONNX, parity vs torch (max abs diff <= 1e-4 or the run fails), Platt calibration
+7. Structural fingerprint ("skeleton", ``--skeleton-dim``, :mod:`clonedetect.training.skeleton`):
+   the rename-invariant n-gram sketch's IDF on 16,000 training programs, and its share of the
+   cosine chosen on the early-stopping programs and the held-out calibration pairs
+   (best AUC copy-vs-same-task + MAP@R).
+8. Export ONNX, parity vs torch (max abs diff <= 1e-4 or the run fails), Platt calibration
    (:mod:`clonedetect.training.calibration`), MAP@R of the exported model on all of
    POJ-104 valid, ``--install`` into ``model_repository``.
 """
@@ -63,6 +67,7 @@ from clonedetect.training.losses import combined_loss
 from clonedetect.training.model import CodeEncoder, EncoderConfig
 from clonedetect.training.tokenizer_training import train_tokenizer
 from clonedetect.training.variants import load_obfuscator, pregenerate
+from clonedetect.training.skeleton import choose_share, fit_skeleton, split_parts
 
 PARITY_TOLERANCE = 1e-4
 REPOSITORY = data.PROJECT_ROOT / "model_repository"
@@ -99,6 +104,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--ngram-buckets", type=int, default=65536, help="0 disables the n-gram embeddings")
     p.add_argument("--ngram-dim", type=int, default=64)
     p.add_argument("--sublinear-tf", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--skeleton-dim", type=int, default=256, help="structural fingerprint size (0 disables)")
+    p.add_argument("--skeleton-programs", type=int, default=16000, help="training programs for the skeleton's IDF")
     # data
     p.add_argument("--java-limit", type=int, default=8000)
     p.add_argument("--variant-minutes", type=float, default=3.0, help="budget to pre-generate obfuscator variants")
@@ -318,6 +325,31 @@ def obfuscator_variants(poj, extra, args, obfuscate) -> dict[str, list[str]]:
     return variants
 
 
+def fit_skeleton_part(model, tokenizer, poj, extra, stop_ids, stop_labels, pairs, args) -> dict | None:
+    """Fit the structural fingerprint (IDF on training programs) and choose its share of
+    the cosine on the early-stopping programs and the held-out pairs."""
+    if not model.config.skeleton_dim:
+        return None
+    programs = poj.ids + extra.ids
+    sample = random.Random(args.seed).sample(range(len(programs)), min(args.skeleton_programs, len(programs)))
+    report = fit_skeleton(model, tokenizer.vocab, [programs[i] for i in sample], args.seed)
+    probe = 0.5  # embed once with both parts present, then weigh them analytically
+    model.skeleton_share.fill_(probe)
+    semantic_dim = model.config.embedding_dim
+    stop_parts = split_parts(embed_programs(model, stop_ids), semantic_dim, probe)
+    a = split_parts(embed_programs(model, pairs.a), semantic_dim, probe)
+    b = split_parts(embed_programs(model, pairs.b), semantic_dim, probe)
+    cosines = (np.sum(a[0] * b[0], axis=1), np.sum(a[1] * b[1], axis=1))
+    kinds = np.asarray(pairs.kind)
+    share, table = choose_share(stop_parts, stop_labels, cosines, kinds == "copy", kinds == "same-task")
+    model.skeleton_share.fill_(share)
+    for row in table:
+        log(f"skeleton share {row['share']:.1f}: AUC copy vs same task {row['auc_copy_vs_same_task']:.4f}, "
+            f"early-stopping MAP@R {row['map_at_r']:.4f}")
+    log(f"skeleton: {report}; share {share}")
+    return {**report, "share": share, "selection": table}
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     started = time.monotonic()
@@ -344,6 +376,7 @@ def main(argv: list[str] | None = None) -> dict:
     config = EncoderConfig(
         vocab_size=tokenizer.vocab_size, dim=args.dim, layers=args.layers, heads=args.heads, ffn_dim=args.ffn_dim,
         dropout=args.dropout, ngram_buckets=args.ngram_buckets, ngram_dim=args.ngram_dim, sublinear_tf=args.sublinear_tf,
+        skeleton_dim=args.skeleton_dim,
     )
     model = CodeEncoder(config)
     init_pooling_from_idf(model, idf(document_term(poj.ids + extra.ids, config.vocab_size)))
@@ -356,8 +389,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     trainer = Trainer(model, args, device, stop_ids, stop_labels)
     trainer.evaluate("init", 0, use_layers=False)
-    # Export, parity, calibration, full-valid MAP@R: ~6 min on 2 busy cores (measured 5.8).
-    reserve_s = 360 if args.final_eval else 200
+    # Skeleton fit, export, parity, calibration, full-valid MAP@R: ~6 min on 2 busy cores (measured 5.8
+    # before the skeleton), plus ~2 min for the skeleton's share selection.
+    reserve_s = 480 if args.final_eval else 320
     train_started = time.monotonic()
     budget_s = max(0.0, min(args.minutes * 60, wall_deadline - reserve_s - train_started))
     bag_budget = max(0.0, budget_s - args.full_minutes * 60)
@@ -371,6 +405,12 @@ def main(argv: list[str] | None = None) -> dict:
     best = trainer.best
     model = model.to("cpu").eval()
     log(f"best early-stopping MAP@R {best['map_at_r']:.4f} ({best['stage']} step {best['step']})")
+
+    held_java = corpora.tokenize(corpora.java(True), tokenizer_path, "java-heldout")
+    held_python = corpora.tokenize(corpora.python(True), tokenizer_path, "python-heldout")
+    held = corpora.drop_short(corpora.concat(valid.subset(rest_indices), held_java, held_python))
+    pairs = build_pairs(held, tokenizer, args.calibration_anchors, seed=args.seed + 1, obfuscate=obfuscate)
+    skeleton_report = fit_skeleton_part(model, tokenizer, poj, extra, stop_ids, stop_labels, pairs, args)
     save_checkpoint(model, args.output / "checkpoint.pt", {"best": best, "args": {k: str(v) for k, v in vars(args).items()}})
 
     onnx_path = export_onnx(model, args.output / "model.onnx")
@@ -382,10 +422,6 @@ def main(argv: list[str] | None = None) -> dict:
     from clonedetect.onnx_encoder import OnnxEncoder
 
     encoder = OnnxEncoder(onnx_path)
-    held_java = corpora.tokenize(corpora.java(True), tokenizer_path, "java-heldout")
-    held_python = corpora.tokenize(corpora.python(True), tokenizer_path, "python-heldout")
-    held = corpora.drop_short(corpora.concat(valid.subset(rest_indices), held_java, held_python))
-    pairs = build_pairs(held, tokenizer, args.calibration_anchors, seed=args.seed + 1, obfuscate=obfuscate)
     similarity = np.sum(encoder.embed_sequences(pairs.a) * encoder.embed_sequences(pairs.b), axis=1)
     calibration, calibration_report = calibrate(pairs, similarity)
     calibration.save(args.output / "calibration.json")
@@ -393,7 +429,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     report = {
         "best": best, "history": trainer.history, "parity_max_abs_diff": parity, "calibration": calibration_report,
-        "config": config.to_dict(), "args": {k: str(v) for k, v in vars(args).items()},
+        "skeleton": skeleton_report, "config": config.to_dict(), "args": {k: str(v) for k, v in vars(args).items()},
         "tokenizer": str(tokenizer_path), "obfuscator_variants": sum(map(len, variants.values())), "timings": timings,
     }
     if args.final_eval:

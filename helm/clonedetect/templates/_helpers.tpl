@@ -244,6 +244,9 @@ entrypoint runs it).
 {{- end }}
 - --allow-gpu-metrics={{ ternary "true" "false" (eq (include "clonedetect.isGpu" .) "true") }}
 - --exit-timeout-secs={{ .Values.server.exitTimeoutSeconds }}
+{{- if gt (int64 .Values.server.responseCacheBytes) 0 }}
+- --cache-config=local,size={{ int64 .Values.server.responseCacheBytes }}
+{{- end }}
 {{- with include "clonedetect.modelConfigName" . }}
 - --model-config-name={{ . }}
 {{- end }}

@@ -21,6 +21,7 @@ class TritonPythonModel:
             version_dir / "model.onnx",
             intra_op_threads=parameter("intra_op_thread_count", 0),
             inter_op_threads=parameter("inter_op_thread_count", 1),
+            allow_spinning=bool(parameter("allow_spinning", 1)),
         )
 
     def execute(self, requests):
