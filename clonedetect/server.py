@@ -213,8 +213,13 @@ class TritonProcess:
         return self
 
     def is_ready(self) -> bool:
+        """Models ready *and* the metrics endpoint up: tritonserver opens its metrics port
+        a moment after the HTTP endpoint reports ready."""
         try:
             with urllib.request.urlopen(f"http://{self.http_url}/v2/health/ready", timeout=2) as reply:
+                if reply.status != 200:
+                    return False
+            with urllib.request.urlopen(self.metrics_url, timeout=2) as reply:
                 return reply.status == 200
         except (urllib.error.URLError, OSError):
             return False
