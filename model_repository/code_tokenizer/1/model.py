@@ -3,7 +3,6 @@
 import json
 from pathlib import Path
 
-import numpy as np
 import triton_python_backend_utils as pb_utils
 
 from clonedetect.preprocessing.batching import tokenize_requests
