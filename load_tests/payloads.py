@@ -55,44 +55,43 @@ def _readable(text: str, max_chars: int) -> bool:
     return bool(text.strip()) and len(text) <= max_chars
 
 
-def _poj104(rng: random.Random, count: int, max_chars: int) -> list[tuple[str, str]]:
-    programs = data.poj104_programs("valid")
-    chosen = rng.sample(programs, min(count * 2, len(programs)))
+def _first_readable(candidates, read, label, count: int, max_chars: int) -> list[tuple[str, str]]:
+    """``(text, label)`` of the first ``count`` candidates whose text is readable
+    (``read`` returns None for a file that cannot be read)."""
     out = []
-    for program in chosen:
-        text = program.read()
-        if _readable(text, max_chars):
-            out.append((text, f"poj104:{program.label}"))
+    for item in candidates:
+        text = read(item)
+        if text is not None and _readable(text, max_chars):
+            out.append((text, label(item)))
         if len(out) == count:
             break
     return out
+
+
+def _poj104(rng: random.Random, count: int, max_chars: int) -> list[tuple[str, str]]:
+    programs = data.poj104_programs("valid")
+    chosen = rng.sample(programs, min(count * 2, len(programs)))
+    return _first_readable(chosen, lambda p: p.read(), lambda p: f"poj104:{p.label}", count, max_chars)
 
 
 def _bigclonebench(rng: random.Random, count: int, max_chars: int) -> list[tuple[str, str]]:
     paths = list(data.bigclonebench_functions().values())
-    out = []
-    for path in rng.sample(paths, min(count * 2, len(paths))):
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if _readable(text, max_chars):
-            out.append((text, f"bcb:{path.stem}"))
-        if len(out) == count:
-            break
-    return out
+    chosen = rng.sample(paths, min(count * 2, len(paths)))
+    return _first_readable(
+        chosen, lambda path: path.read_text(encoding="utf-8", errors="replace"), lambda path: f"bcb:{path.stem}", count, max_chars
+    )
+
+
+def _read_utf8(path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _stdlib(rng: random.Random, count: int, max_chars: int) -> list[tuple[str, str]]:
     paths = data.python_stdlib_files()
-    out = []
-    for path in rng.sample(paths, len(paths)):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        if _readable(text, max_chars):
-            out.append((text, f"stdlib:{path.stem}"))
-        if len(out) == count:
-            break
-    return out
+    return _first_readable(rng.sample(paths, len(paths)), _read_utf8, lambda path: f"stdlib:{path.stem}", count, max_chars)
 
 
 _SOURCES = {"poj104": _poj104, "bigclonebench": _bigclonebench, "stdlib": _stdlib}
