@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import tempfile
@@ -241,6 +242,14 @@ def run_group(variants: list[Variant], base: Path, concurrencies, duration_s: fl
 
 
 # -- in-process experiments ------------------------------------------------------------------
+def _rotating_batches(ids: list, size: int):
+    """Endless batches of ``size`` sequences, going round ``ids`` in order."""
+    position = 0
+    while True:
+        yield [ids[(position + i) % len(ids)] for i in range(size)]
+        position += size
+
+
 def interleaved_throughput(runners: dict[str, Callable[[], int]], seconds_each: float, slice_s: float = 2.0) -> dict[str, float]:
     """Programs/s of each runner (a call does some work and returns how many programs),
     about ``seconds_each`` seconds each, in turns of ``slice_s`` so that background load
@@ -275,12 +284,10 @@ def padding_buckets(repository: Path, duration_s: float = 5.0, corpus_size: int 
     runners, calls = {}, {}
 
     def bucketed(bucket: int) -> Callable[[], int]:
-        position = 0
+        batches = _rotating_batches(ids, concurrency)
 
         def run() -> int:
-            nonlocal position
-            waiting = [ids[(position + i) % len(ids)] for i in range(concurrency)]
-            position += concurrency
+            waiting = next(batches)
             groups = defaultdict(list)
             for sequence in waiting:
                 groups[-(-len(sequence) // bucket) * bucket].append(sequence)
@@ -295,12 +302,10 @@ def padding_buckets(repository: Path, duration_s: float = 5.0, corpus_size: int 
         runners[f"pad_to_{bucket}"] = bucketed(bucket)
         shapes = [len({-(-len(s) // bucket) * bucket for s in ids[i : i + concurrency]}) for i in range(0, len(ids) - concurrency + 1, concurrency)]
         calls[f"pad_to_{bucket}"] = round(float(np.mean(shapes)), 2)
-    position = [0]
+    ragged_batches = _rotating_batches(ids, concurrency)
 
     def ragged() -> int:  # the bundled model.py: unpad, group by window count
-        batch = [ids[(position[0] + i) % len(ids)] for i in range(concurrency)]
-        position[0] += concurrency
-        encoder.embed_sequences(batch)
+        encoder.embed_sequences(next(ragged_batches))
         return concurrency
 
     runners["ragged_window_groups"] = ragged
@@ -351,12 +356,10 @@ def graph_and_int8(model_path: Path, tokenizer_path: Path, work: Path, intra: in
     out = {"fused_operators": fused_ops}
 
     def runner(encoder) -> Callable[[], int]:
-        position = [0]
+        batches = _rotating_batches(ids, batch_size)
 
         def run() -> int:
-            batch = [ids[(position[0] + i) % len(ids)] for i in range(batch_size)]
-            position[0] += batch_size
-            encoder.embed_sequences(batch)
+            encoder.embed_sequences(next(batches))
             return batch_size
 
         return run
@@ -417,7 +420,7 @@ def run_tuning(json_path: str | Path, only: tuple[str, ...] = (), concurrencies=
                     duration_s=12.0, corpus_size=16, batch_size=4, slice_s=6.0,
                 )  # fmt: skip
                 log(f"  graph/int8 bert-base: {report['graph_int8']['bert_base']}")
-    report["machine"]["load_average_end"] = [round(x, 2) for x in __import__("os").getloadavg()]
+    report["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     json_path.write_text(json.dumps(report, indent=2, default=float) + "\n")
     return report
 
@@ -464,8 +467,6 @@ def ort_call_shapes(repository: Path, duration_s: float = 6.0, corpus_size: int 
     import resource
     from concurrent.futures import ThreadPoolExecutor
 
-    import onnxruntime as ort
-
     from clonedetect.onnx_encoder import OnnxEncoder
     from clonedetect.preprocessing.tokenization import CodeTokenizer
 
@@ -473,27 +474,16 @@ def ort_call_shapes(repository: Path, duration_s: float = 6.0, corpus_size: int 
     tokenizer = CodeTokenizer.from_file(repository / "code_tokenizer" / "1" / "tokenizer.json")
     ids = tokenizer.token_ids(list(payloads.load_corpus(corpus_size).programs))
 
-    def encoder(threads: int, spinning: bool) -> OnnxEncoder:
-        made = OnnxEncoder(model, intra_op_threads=threads)
-        if not spinning:
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            made.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-        return made
-
-    encoders = {(t, s): encoder(t, s) for t in (1, 2) for s in (True, False)}
+    encoders = {(t, s): OnnxEncoder(model, intra_op_threads=t, allow_spinning=s) for t in (1, 2) for s in (True, False)}
     pool = ThreadPoolExecutor(2)
     cpu_used: dict[str, float] = defaultdict(float)
     done: dict[str, int] = defaultdict(int)
 
     def runner(name: str, work: Callable[[list], None]) -> Callable[[], int]:
-        position = [0]
+        batches = _rotating_batches(ids, 32)
 
         def run() -> int:
-            batch = [ids[(position[0] + i) % len(ids)] for i in range(32)]
-            position[0] += 32
+            batch = next(batches)
             usage = resource.getrusage(resource.RUSAGE_SELF)
             work(batch)
             after = resource.getrusage(resource.RUSAGE_SELF)
