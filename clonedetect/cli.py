@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -73,10 +72,7 @@ def command_serve(args: argparse.Namespace) -> int:
         print(f"clonedetect serve: {error}", file=sys.stderr)
         return 2
 
-    def stop(signum, _frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
+    server.unwind_on_sigterm()
     try:
         triton.wait_until_ready(args.ready_timeout)
         print(

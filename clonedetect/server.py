@@ -309,3 +309,13 @@ def start_on_free_ports(
         triton.stop()
         raise
     return triton
+
+
+def unwind_on_sigterm() -> None:
+    """SIGTERM (from make, a CI timeout, Kubernetes) unwinds like Ctrl-C, so the servers a
+    command started are stopped by PID on the way out."""
+
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)

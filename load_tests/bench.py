@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from clonedetect.load_tests import payloads
+from clonedetect.load_tests.processes import process_tree_memory, stop_process_group
 
 MODES = ("inprocess_batched", "per_request", "triton_http", "triton_grpc")
 SERVED_MODES = ("per_request", "triton_http", "triton_grpc")
@@ -87,37 +88,6 @@ def machine_info() -> dict:
         "onnxruntime": onnxruntime.__version__,
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
-
-
-def _process_label(process) -> str:
-    try:
-        cmdline = process.cmdline()
-    except Exception:
-        return process.name()
-    name = Path(cmdline[0]).name if cmdline else process.name()
-    if "triton_python_backend_stub" in name and len(cmdline) > 1:
-        return f"python_backend_stub:{Path(cmdline[1]).parent.parent.name}"  # <model>/<version>/model.py
-    if "per_request_server" in " ".join(cmdline):
-        return "per_request_worker"
-    return name
-
-
-def process_tree_memory(pid: int) -> dict:
-    """RSS of ``pid`` and all its descendants (e.g. tritonserver and its backend stubs)."""
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return {"total_rss_mb": 0.0, "processes": []}
-    rows = []
-    for process in processes:
-        try:
-            rows.append({"pid": process.pid, "process": _process_label(process), "rss_mb": round(process.memory_info().rss / 2**20, 1)})
-        except psutil.NoSuchProcess:
-            pass
-    return {"total_rss_mb": round(sum(r["rss_mb"] for r in rows), 1), "processes": rows}
 
 
 def pid_listening_on(port: int) -> int | None:
@@ -231,18 +201,8 @@ class PerRequestService:
         raise RuntimeError("per-request service not ready in time")
 
     def stop(self) -> None:
-        import signal
-
         if self.process.poll() is None:
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                try:
-                    os.killpg(self.process.pid, sig)
-                    self.process.wait(timeout=10)
-                    break
-                except ProcessLookupError:
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
+            stop_process_group(self.process, grace_s=10)
         self._log.close()
 
 
@@ -440,6 +400,12 @@ def compare_servers(
     return out
 
 
+def _target_row(name: str, concurrency: str, value: float, at_most: bool = False) -> dict:
+    target = TARGETS[name]
+    met = value <= target if at_most else value >= target
+    return {"concurrency": int(concurrency), "value": round(value, 3), "target": f"{'<=' if at_most else '>='} {target}", "met": met}
+
+
 def ratios(out: dict) -> dict:
     """The targets, computed from one run's numbers."""
     results = out["results"]
@@ -452,14 +418,13 @@ def ratios(out: dict) -> dict:
     hardware = out.get("hardware_limit", {})
     limit = hardware.get("throughput_same_run") or hardware.get("throughput")
     if limit:
-        value = grpc[top]["throughput"] / limit
-        rows["grpc_over_inprocess_best"] = {"concurrency": int(top), "value": round(value, 3), "target": f">= {TARGETS['grpc_over_inprocess_best']}", "met": value >= TARGETS["grpc_over_inprocess_best"]}
+        rows["grpc_over_inprocess_best"] = _target_row("grpc_over_inprocess_best", top, grpc[top]["throughput"] / limit)
     if per_request.get(top, {}).get("throughput"):
         value = grpc[top]["throughput"] / per_request[top]["throughput"]
-        rows["grpc_over_per_request"] = {"concurrency": int(top), "value": round(value, 3), "target": f">= {TARGETS['grpc_over_per_request']}", "met": value >= TARGETS["grpc_over_per_request"]}
+        rows["grpc_over_per_request"] = _target_row("grpc_over_per_request", top, value)
     if per_request.get(low):
         value = grpc[low]["p50_ms"] - per_request[low]["p50_ms"]
-        rows["grpc_p50_c1_minus_per_request_ms"] = {"concurrency": int(low), "value": round(value, 3), "target": f"<= {TARGETS['grpc_p50_c1_minus_per_request_ms']}", "met": value <= TARGETS["grpc_p50_c1_minus_per_request_ms"]}
+        rows["grpc_p50_c1_minus_per_request_ms"] = _target_row("grpc_p50_c1_minus_per_request_ms", low, value, at_most=True)
     return rows
 
 
@@ -512,8 +477,8 @@ def build_bert_base_repository(target: Path, base_repository: Path, window: int 
     12 layers, hidden 768, 12 heads, FFN 3072, built and exported with the project's code."""
     import torch  # the 'train' extra; only this option needs it
 
-    from clonedetect.preprocessing.tokenization import CodeTokenizer
     from clonedetect.client.protocol import EMBEDDING_DIM
+    from clonedetect.preprocessing.tokenization import CodeTokenizer
     from clonedetect.training.export import export_onnx
     from clonedetect.training.model import CodeEncoder, EncoderConfig
 
@@ -692,17 +657,6 @@ def run_bench(
     return report
 
 
-def _stop_on_sigterm() -> None:
-    """SIGTERM (e.g. from make or a CI timeout) unwinds like Ctrl-C: the servers this
-    command started are stopped by PID on the way out."""
-    import signal
-
-    def stop(_signum, _frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-
-
 # -- command line (wired into `clonedetect bench`) -------------------------------------------
 def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in text.split(",") if x.strip())
@@ -731,7 +685,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def command_bench(args: argparse.Namespace) -> int:
-    _stop_on_sigterm()
+    from clonedetect import server
+
+    server.unwind_on_sigterm()
     try:
         run_bench(
             args.json, args.concurrency, args.duration, warmup_s=args.warmup, model=args.model,

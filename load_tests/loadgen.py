@@ -42,7 +42,8 @@ import gevent  # noqa: E402
 import gevent.threadpool  # noqa: E402
 import numpy as np  # noqa: E402
 
-from clonedetect.client.protocol import EMBEDDING_DIM  # noqa: E402
+from clonedetect.load_tests.processes import process_tree_cpu  # noqa: E402
+from clonedetect.load_tests.triton_locust import check_embeddings  # noqa: E402
 
 
 def _cpu_self() -> float:
@@ -50,29 +51,9 @@ def _cpu_self() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _tree_cpu(pids: list[int]) -> float:
-    import psutil
-
-    total = 0.0
-    for pid in pids:
-        try:
-            root = psutil.Process(pid)
-            for process in [root, *root.children(recursive=True)]:
-                try:
-                    times = process.cpu_times()
-                    total += times.user + times.system
-                except psutil.NoSuchProcess:
-                    pass
-        except psutil.NoSuchProcess:
-            pass
-    return total
-
-
-def _check(embedding: np.ndarray) -> None:
-    if embedding is None or embedding.shape[-1] != EMBEDDING_DIM or not np.isfinite(embedding).all():
-        raise ValueError(f"bad embedding {None if embedding is None else embedding.shape}")
-    if abs(float(np.linalg.norm(embedding.reshape(-1))) - 1.0) > 1e-3:
-        raise ValueError("embedding is not unit length")
+def _check(embedding: np.ndarray | None) -> None:
+    """One program's answer: a finite unit vector of the promised width."""
+    check_embeddings(None if embedding is None else embedding.reshape(1, -1), 1)
 
 
 def make_caller(spec: dict):
@@ -269,7 +250,7 @@ class Target:
             self.cpu["total"] += end[3][1] - begin[3][1]
 
     def _cpu_mark(self):
-        return (time.perf_counter(), _cpu_self(), _tree_cpu(self.server_pids), _system_cpu())
+        return (time.perf_counter(), _cpu_self(), process_tree_cpu(self.server_pids), _system_cpu())
 
     def throughput(self) -> float:
         """Programs per second. Closed loop, so by Little's law X = N / (R + Z): N calls in

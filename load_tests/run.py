@@ -22,14 +22,14 @@ import argparse
 import csv
 import json
 import math
-import os
 import resource
-import signal
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from clonedetect.load_tests.processes import process_tree_cpu, stop_process_group
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 USER_CLASSES = {"http": "HttpTritonUser", "grpc": "GrpcTritonUser"}
@@ -105,20 +105,6 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _stop_group(process: subprocess.Popen) -> None:
-    """SIGTERM the child's process group, then SIGKILL it (by PID, never by name)."""
-    for sig, wait in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, KILL_GRACE_S)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 def locust_command(
     *,
     host_http: str,
@@ -180,24 +166,6 @@ def locust_command(
         *extra_args,
         *[USER_CLASSES[p] for p in protocols],
     ]
-
-
-def _process_tree_cpu(pid: int) -> float:
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-            total += times.user + times.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
 
 
 def run_load(
@@ -284,7 +252,7 @@ def run_load(
     )
     bound = startup_allowance + max(1, round(run_time)) + stop_timeout + hard_exit_grace + KILL_GRACE_S
     killed = False
-    server_cpu_before = _process_tree_cpu(triton.process.pid) if triton else None
+    server_cpu_before = process_tree_cpu([triton.process.pid]) if triton else None
     cpu_before = _children_cpu()
     started = time.monotonic()
     try:
@@ -296,14 +264,14 @@ def run_load(
                 exit_code = process.wait(timeout=bound)
             except subprocess.TimeoutExpired:
                 killed = True
-                _stop_group(process)
+                stop_process_group(process, KILL_GRACE_S)
                 exit_code = process.returncode
             except BaseException:  # Ctrl-C in the parent: never leave locust behind
-                _stop_group(process)
+                stop_process_group(process, KILL_GRACE_S)
                 raise
         wall = time.monotonic() - started
         locust_cpu = _children_cpu() - cpu_before
-        server_cpu = _process_tree_cpu(triton.process.pid) - server_cpu_before if triton else None
+        server_cpu = process_tree_cpu([triton.process.pid]) - server_cpu_before if triton else None
     finally:
         if triton is not None:
             triton.stop()
@@ -365,17 +333,6 @@ def format_summary(summary: LoadSummary) -> str:
     return "\n".join(lines)
 
 
-def _stop_on_sigterm() -> None:
-    """SIGTERM (e.g. from make or a CI timeout) unwinds like Ctrl-C: the servers this
-    command started are stopped by PID on the way out."""
-    import signal
-
-    def stop(_signum, _frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-
-
 # -- command line (wired into `clonedetect load`) -----------------------------------
 def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--http-url", help="Triton HTTP host:port (default: start the bundled server on free ports)")
@@ -396,7 +353,9 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def command_load(args: argparse.Namespace) -> int:
-    _stop_on_sigterm()
+    from clonedetect import server
+
+    server.unwind_on_sigterm()
     protocols = ("http", "grpc") if args.protocol == "both" else (args.protocol,)
     try:
         summary = run_load(

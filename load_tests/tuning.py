@@ -34,6 +34,7 @@ from typing import Callable
 import numpy as np
 
 from clonedetect.load_tests import bench, payloads
+from clonedetect.load_tests.processes import process_tree_memory
 
 ENCODER_BUNDLED = ("code_clone_detector", "configs", "bundled.pbtxt")
 TOKENIZER = ("code_tokenizer", "config.pbtxt")
@@ -231,7 +232,7 @@ def run_group(variants: list[Variant], base: Path, concurrencies, duration_s: fl
                     + (f" cache {row['cache']}" if "cache" in row else "")
                 )
         for variant in variants:
-            memory = bench.process_tree_memory(servers[variant.name].process.pid)
+            memory = process_tree_memory(servers[variant.name].process.pid)
             for row in rows:
                 if row["variant"] == variant.name and row["group"] == tag:
                     row["server_rss_mb"] = memory["total_rss_mb"]
