@@ -114,8 +114,8 @@ def server_arguments(
         f"--metrics-address={host}",
         f"--metrics-port={metrics_port}",
         "--metrics-config=summary_latencies=true",
-        # The encoder and clone_embed answer a resubmitted program from this cache
-        # (docs/PERFORMANCE.md, response cache).
+        # clone_embed answers a resubmitted program from this cache (docs/PERFORMANCE.md,
+        # response cache; model_repository/clone_embed/config.pbtxt says why only there).
         f"--cache-config=local,size={RESPONSE_CACHE_BYTES}",
         "--exit-timeout-secs=10",  # in-flight requests finish; idle keep-alive clients do not hold it up long
     ]

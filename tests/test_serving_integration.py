@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -14,6 +12,8 @@ import pytest
 
 from clonedetect.client import AsyncCloneDetectorClient, CloneDetectorClient, InvalidInputError
 from clonedetect.client.protocol import EMBEDDING_DIM
+from clonedetect.load_tests.serving_figures import encoder_counts
+from clonedetect.load_tests.tuning import model_statistics
 from clonedetect.onnx_encoder import OnnxEncoder
 from clonedetect.preprocessing.tokenization import CodeTokenizer
 from tests.conftest import SAMPLES
@@ -94,37 +94,19 @@ def test_a_long_file_is_embedded_whole_not_cut_at_the_window(client, model_repos
     assert different.similarity < 0.999, "a change in the last quarter must change the embedding"
 
 
-def _metric(metrics: str, name: str, model: str) -> float:
-    pattern = rf'^{name}{{model="{model}",version="\d+"}} ([0-9.e+]+)$'
-    return sum(float(v) for v in re.findall(pattern, metrics, flags=re.M))
-
-
-def _metrics(triton) -> str:
-    with urllib.request.urlopen(triton.metrics_url, timeout=10) as reply:
-        return reply.read().decode()
-
-
-def _encoder_counts(triton) -> tuple[float, float]:
-    metrics = _metrics(triton)
-    return (
-        _metric(metrics, "nv_inference_count", "code_clone_detector"),
-        _metric(metrics, "nv_inference_exec_count", "code_clone_detector"),
-    )
-
-
 def test_dynamic_batching_merges_concurrent_requests(triton):
     from clonedetect import data
 
     # Programs no other test sent (a string literal appended), so the response cache cannot answer them.
     codes = [p.read() + '\n"dynamic batching test"\n' for p in data.poj104_programs("valid")[:64]]
-    inferences_before, executions_before = _encoder_counts(triton)
+    inferences_before, executions_before = encoder_counts(triton.metrics_url)
     with CloneDetectorClient(triton.http_url, batch_size=1, concurrency=64) as client:
         embeddings = client.embed(codes)  # 64 single-program requests, 64 at a time
     assert embeddings.shape == (64, EMBEDDING_DIM)
     # Statistics are recorded just after each response is sent: wait for all 64.
     deadline = time.monotonic() + 10
     while True:
-        inferences, executions = _encoder_counts(triton)
+        inferences, executions = encoder_counts(triton.metrics_url)
         inferences, executions = inferences - inferences_before, executions - executions_before
         if inferences >= 64 or time.monotonic() > deadline:
             break
@@ -134,22 +116,18 @@ def test_dynamic_batching_merges_concurrent_requests(triton):
     print(f"average encoder batch under 64 concurrent requests: {inferences / executions:.2f}")
 
 
-def _cache_hits(triton, model: str) -> int:
-    import json
-
-    with urllib.request.urlopen(f"http://{triton.http_url}/v2/models/{model}/stats", timeout=10) as reply:
-        stats = json.loads(reply.read())["model_stats"]
-    return sum(int(s["inference_stats"]["cache_hit"]["count"]) for s in stats)
+def _cache_hits(triton) -> int:
+    return model_statistics(triton.http_url, "clone_embed")["cache_hit"]
 
 
 def test_a_resubmitted_program_is_answered_from_the_response_cache(triton):
     code = (SAMPLES / "bubble_sort.c").read_text() + '\n"response cache test"\n'
     with CloneDetectorClient(triton.http_url) as client:
-        hits = _cache_hits(triton, "clone_embed")
+        hits = _cache_hits(triton)
         first = client.embed([code])
-        assert _cache_hits(triton, "clone_embed") == hits  # new program: computed
+        assert _cache_hits(triton) == hits  # new program: computed
         second = client.embed([code])
-        assert _cache_hits(triton, "clone_embed") == hits + 1
+        assert _cache_hits(triton) == hits + 1
         np.testing.assert_array_equal(first, second)
         # Errors are never cached: the same bad program is rejected every time.
         for _ in range(2):

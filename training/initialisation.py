@@ -24,10 +24,14 @@ def document_term(ids: list[np.ndarray], vocab_size: int) -> sparse.csr_matrix:
     return matrix
 
 
+def smooth_idf(document_frequency: np.ndarray, documents: int) -> np.ndarray:
+    """Smooth IDF ``log((1 + n) / (1 + df)) + 1`` of each term, ``n`` documents."""
+    return (np.log((1 + documents) / (1 + document_frequency)) + 1.0).astype(np.float32)
+
+
 def idf(counts: sparse.csr_matrix) -> np.ndarray:
-    """Smooth IDF ``log((1 + n) / (1 + df)) + 1`` per token."""
-    df = np.bincount(counts.indices, minlength=counts.shape[1])
-    return (np.log((1 + counts.shape[0]) / (1 + df)) + 1.0).astype(np.float32)
+    """Smooth IDF per token of a ``[documents, vocab]`` count matrix."""
+    return smooth_idf(np.bincount(counts.indices, minlength=counts.shape[1]), counts.shape[0])
 
 
 def init_pooling_from_idf(model: CodeEncoder, weights: np.ndarray) -> None:

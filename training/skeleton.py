@@ -20,6 +20,7 @@ import torch
 from clonedetect.evaluation.map_at_r import map_at_r
 from clonedetect.preprocessing.identifiers import identifier_piece_mask
 from clonedetect.preprocessing.tokenization import pad_batch
+from clonedetect.training.initialisation import smooth_idf
 from clonedetect.training.model import CodeEncoder
 
 SHARES = tuple(round(0.1 * k, 1) for k in range(11))
@@ -46,7 +47,7 @@ def fit_skeleton(model: CodeEncoder, vocab: dict[str, int], sequences: list[np.n
     mask = identifier_piece_mask(vocab, model.config.vocab_size)
     model.identifier_piece.copy_(torch.from_numpy(mask))
     df = document_frequency(model, sequences)
-    idf = np.log((1 + len(sequences)) / (1 + df)) + 1.0
+    idf = smooth_idf(df, len(sequences))
     sign = np.random.default_rng(seed).choice([-1.0, 1.0], size=len(idf))
     model.skeleton_weight.copy_(torch.from_numpy((sign * idf).astype(np.float32)))
     return {"programs": len(sequences), "identifier_pieces": int(mask.sum()), "buckets_seen": int((df > 0).sum())}
