@@ -180,8 +180,8 @@ class CodeEncoder(nn.Module):
         return sketch.scatter_add(1, slot, weight)
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, use_layers: bool = True) -> torch.Tensor:
-        """The embedding; ``use_layers=False`` skips the transformer layers (the cheap "bag"
-        pre-training stage, exact while the layers' residual outputs are still zero)."""
+        """The semantic embedding; ``use_layers=False`` skips the transformer layers (the cheap
+        "bag" pre-training stage, exact while the layers' residual outputs are still zero)."""
         window = self.config.window
         batch = input_ids.shape[0]
         tokens = input_ids.shape[1]
