@@ -155,12 +155,15 @@ def install_model(repository: Path, model_path: Path) -> None:
         shutil.copy2(model_path, target)
 
 
+def with_parameter(config_text: str, key: str, value: int | str) -> str:
+    """A ``config.pbtxt`` text with its string parameter ``key`` set to ``value``."""
+    pattern = r'(key:\s*"%s"\s*value:\s*{\s*string_value:\s*")[^"]*(")' % re.escape(key)
+    return re.sub(pattern, rf"\g<1>{value}\g<2>", config_text)
+
+
 def set_pad_multiple(repository: Path, window: int) -> None:
     config = repository / "code_tokenizer" / "config.pbtxt"
-    text = re.sub(
-        r'(key:\s*"pad_to_multiple_of"\s*value:\s*{\s*string_value:\s*")\d+(")', rf"\g<1>{window}\g<2>", config.read_text()
-    )
-    config.write_text(text)
+    config.write_text(with_parameter(config.read_text(), "pad_to_multiple_of", window))
 
 
 def start_triton(repository: Path, log_dir: Path, extra: tuple[str, ...] = ()):

@@ -56,8 +56,7 @@ def set_instance_count(count: int, parts=ENCODER_BUNDLED):
 
 
 def set_parameter(key: str, value: int | str, parts=ENCODER_BUNDLED):
-    pattern = r'(key:\s*"%s"\s*value:\s*{\s*string_value:\s*")[^"]*(")' % re.escape(key)
-    return lambda repo: _edit(repo, parts, lambda t: re.sub(pattern, rf"\g<1>{value}\g<2>", t))
+    return lambda repo: _edit(repo, parts, lambda t: bench.with_parameter(t, key, value))
 
 
 def set_dynamic_batching(delay_us: int, preferred: tuple[int, ...] = (), parts=ENCODER_BUNDLED):
