@@ -403,7 +403,7 @@ def _int8(config, output_dir, model_onnx, model, tokenizer, arrays, bcb_arrays, 
         f"(x{speed['speedup']:.2f})")
     source_meta = report.to_jsonable(quantization_summary(model_onnx)["metadata"])
     return {
-        "model_int8": str(int8_path),
+        "model_int8": _shown(int8_path),
         "method": "onnxruntime.quantization.quantize_dynamic, INT8 weights (MatMul incl. the Gemm, Gather), MatMulConstBOnly",
         "size_bytes": {"fp32": Path(model_onnx).stat().st_size, "int8": summary["file_bytes"]},
         "quantized_ops": summary["integer_ops"],
@@ -419,6 +419,15 @@ def _int8(config, output_dir, model_onnx, model, tokenizer, arrays, bcb_arrays, 
 
 
 # --------------------------------------------------------------------------- entry points
+
+
+def _shown(path: Path | str) -> str:
+    """``path`` as the report shows it: relative to the project when inside it, so a
+    report committed to ``docs/`` names no folder of the machine that made it."""
+    from clonedetect.data import PROJECT_ROOT
+
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(PROJECT_ROOT)) if resolved.is_relative_to(PROJECT_ROOT) else str(path)
 
 
 def _sha256(path: Path) -> str:
@@ -483,10 +492,10 @@ def run_evaluation(
     }
     timed("roc_png", report.plot_roc, curves, paths["roc_png"])
     results["meta"] = {
-        "model_onnx": str(model_onnx),
+        "model_onnx": _shown(model_onnx),
         "model_sha256": _sha256(model_onnx),
-        "tokenizer_json": str(tokenizer_json),
-        "calibration_json": str(calibration_json),
+        "tokenizer_json": _shown(tokenizer_json),
+        "calibration_json": _shown(calibration_json),
         "seed": seed,
         "quick": quick,
         "threads": threads,
