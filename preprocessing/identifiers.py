@@ -1,11 +1,21 @@
 """Which tokenizer pieces belong to names a plagiarist can rename.
 
 The encoder's structural fingerprint (``training/model.py``, the "skeleton") replaces each
-run of identifier pieces by one placeholder, so renaming variables and functions (level
-L2 and everything above it) leaves the fingerprint unchanged. A piece counts as an
-identifier piece when it looks like a name and is not a keyword or a standard-library
-name that programs use without defining (``printf``, ``System``, ``len``): those are part
-of a program's structure, and a copy keeps them.
+identifier *word* by one placeholder, so renaming variables and functions (level L2 and
+everything above it) leaves the fingerprint unchanged. The decision is made per word, not
+per piece: the tokenizer keeps each name whole as one pre-tokenized word
+(``training/tokenizer_training.py``) and marks the pieces after a word's first with
+:data:`CONTINUATION_PREFIX`, so ``a1`` and ``flagRes`` are both one identifier, and a
+variable called ``max`` or ``lenHigh`` is not mistaken for structure.
+
+A word is an identifier when it looks like a name and is not reserved. Reserved are the
+keywords of C, C++, Java and Python, and a short list of library names that programs
+call without defining and that are practically never a variable's name (``printf``,
+``System``, ``println``): a copy keeps them. Names such as ``max``, ``len`` or ``list``
+are often variables in student code, so they are left to rename.
+
+Each vocabulary piece gets one of four kinds (:func:`piece_kinds`); the graph works out
+the words from them.
 """
 
 from __future__ import annotations
@@ -14,6 +24,8 @@ import keyword
 import re
 
 import numpy as np
+
+CONTINUATION_PREFIX = "##"
 
 C_KEYWORDS = """auto break case char const continue default do double else enum extern float for goto
 if inline int long register restrict return short signed sizeof static struct switch typedef union
@@ -24,27 +36,33 @@ static_cast dynamic_cast const_cast reinterpret_cast decltype noexcept""".split(
 JAVA_KEYWORDS = """abstract boolean byte extends final finally implements import instanceof interface
 native package super synchronized throws transient null var record""".split()
 PYTHON_KEYWORDS = keyword.kwlist + keyword.softkwlist + ["self", "cls"]
-# Library names used without being defined: renaming tools and plagiarists leave them.
+# Library names used without being defined, and (unlike max, len, list) hardly ever as a name.
 LIBRARY_NAMES = """main std cout cin cerr endl printf scanf puts gets getchar putchar fprintf sprintf
-sscanf include define iostream stdio stdlib cstdio cstdlib cstring cmath string math h vector map set
-list queue stack pair algorithm sort swap memset memcpy strlen strcmp strcpy strcat malloc calloc free
-sqrt pow abs fabs max min exit NULL EOF size push_back begin end String System out err println print
-Integer Long Double Math List ArrayList HashMap Map Arrays Collections Scanner Exception Object length
-len range open int str float list dict set tuple isinstance enumerate zip sorted append format
-""".split()
+sscanf include define iostream stdio stdlib cstdio cstdlib cstring cmath memset memcpy strlen strcmp
+strcpy strcat malloc calloc sqrt fabs NULL EOF push_back System println Math Scanner Integer String
+isinstance enumerate""".split()
 RESERVED_NAMES = frozenset(C_KEYWORDS + CPP_KEYWORDS + JAVA_KEYWORDS + PYTHON_KEYWORDS + LIBRARY_NAMES)
-_NAME_PIECE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME = re.compile(r"[^\W\d]\w*")
+
+# Piece kinds (values of :func:`piece_kinds`).
+OTHER = 0  # punctuation, the first piece of a number, special tokens
+NAME = 1  # the first piece of a word that looks like a name
+RESERVED = 2  # a whole reserved word (an identifier if a continuation piece follows)
+CONTINUATION = 3  # a piece after the first of its word
 
 
-def is_identifier_piece(token: str) -> bool:
-    """A name-like token that is not reserved (see module docstring)."""
-    return bool(_NAME_PIECE.fullmatch(token)) and token not in RESERVED_NAMES
+def piece_kind(token: str) -> int:
+    """The kind of one vocabulary piece (see the module constants)."""
+    if token.startswith(CONTINUATION_PREFIX) and len(token) > len(CONTINUATION_PREFIX):
+        return CONTINUATION
+    if not _NAME.fullmatch(token):
+        return OTHER
+    return RESERVED if token in RESERVED_NAMES else NAME
 
 
-def identifier_piece_mask(vocab: dict[str, int], size: int | None = None) -> np.ndarray:
-    """``mask[id] = 1`` for the identifier pieces of a tokenizer vocabulary ``{token: id}``."""
-    mask = np.zeros(size or (max(vocab.values()) + 1), dtype=np.int64)
+def piece_kinds(vocab: dict[str, int], size: int | None = None) -> np.ndarray:
+    """``kinds[id]`` of every piece of a tokenizer vocabulary ``{token: id}``."""
+    kinds = np.zeros(size or (max(vocab.values()) + 1), dtype=np.int64)
     for token, index in vocab.items():
-        if is_identifier_piece(token):
-            mask[index] = 1
-    return mask
+        kinds[index] = piece_kind(token)
+    return kinds

@@ -8,7 +8,7 @@ import pytest
 from clonedetect.data import PROJECT_ROOT
 from clonedetect.preprocessing.batching import tokenize_requests
 from clonedetect.preprocessing.comments import strip_comments
-from clonedetect.preprocessing.identifiers import identifier_piece_mask, is_identifier_piece
+from clonedetect.preprocessing.identifiers import CONTINUATION, NAME, OTHER, RESERVED, piece_kind, piece_kinds
 from clonedetect.preprocessing.tokenization import PAD_ID, CodeTokenizer, pad_batch
 from clonedetect.preprocessing.validation import MAX_CODE_BYTES, CodeInputError, decode_code
 
@@ -72,15 +72,33 @@ def test_tokenizer_drops_comments(tokenizer):
     assert np.array_equal(tokenizer.token_ids([plain])[0], tokenizer.token_ids([commented])[0])
 
 
-def test_identifier_pieces_exclude_keywords_and_library_names(tokenizer):
-    assert is_identifier_piece("count") and is_identifier_piece("_tmp2")
-    for reserved in ("for", "while", "printf", "System", "self", "len", "nullptr"):
-        assert not is_identifier_piece(reserved)
-    for symbol in ("(", "==", "42"):
-        assert not is_identifier_piece(symbol)
-    mask = identifier_piece_mask(tokenizer.vocab, tokenizer.vocab_size)
-    assert mask.shape == (tokenizer.vocab_size,)
-    assert mask[tokenizer.vocab["while"]] == 0 and 0.2 < mask.mean() < 0.95
+def test_piece_kinds_separate_names_reserved_words_and_continuations(tokenizer):
+    assert piece_kind("count") == piece_kind("_tmp2") == NAME
+    # often a variable's name in student code, so renameable
+    assert piece_kind("max") == piece_kind("len") == NAME
+    for reserved in ("for", "while", "printf", "System", "self", "nullptr"):
+        assert piece_kind(reserved) == RESERVED
+    assert piece_kind("##Res") == piece_kind("##1") == CONTINUATION
+    for symbol in ("(", "=", "42", "#"):
+        assert piece_kind(symbol) == OTHER
+    kinds = piece_kinds(tokenizer.vocab, tokenizer.vocab_size)
+    assert kinds.shape == (tokenizer.vocab_size,)
+    assert kinds[tokenizer.vocab["while"]] == RESERVED
+    assert set(np.unique(kinds)) == {OTHER, NAME, RESERVED, CONTINUATION}
+
+
+def test_tokenizer_keeps_each_name_one_word(tokenizer):
+    """A name's pieces after the first are marked, whatever its letters, digits and
+    underscores; symbols are words of their own."""
+    token_text = {index: text for text, index in tokenizer.vocab.items()}
+    words: list[str] = []
+    for index in tokenizer.token_ids(["flagRes=a1+x_1*maxlen;"])[0]:
+        token = token_text[index]
+        if token.startswith("##"):
+            words[-1] += token.removeprefix("##")
+        else:
+            words.append(token)
+    assert words == ["flagRes", "=", "a1", "+", "x_1", "*", "maxlen", ";"]
 
 
 def test_pad_batch_pads_with_zero_and_masks():

@@ -118,15 +118,41 @@ def skeleton_cosines(model, tokenizer, codes) -> np.ndarray:
 
 def test_skeleton_ignores_renaming_and_comments_but_not_structure(tokenizer, programs):
     model = skeleton_model(tokenizer, programs)
-    original = "int main(){int n,i,s=0; scanf(\"%d\",&n); for(i=0;i<n;i++){s+=i*i;} printf(\"%d\",s); return 0;}"
-    renamed = (
-        "int main(){ /* total of squares */ int countOfItems,idx,accumulator=0; scanf(\"%d\",&countOfItems);\n"
-        "  for(idx=0;idx<countOfItems;idx++){accumulator+=idx*idx;} // done\n printf(\"%d\",accumulator); return 0;}"
+    original = (
+        "int main(){int n,i,s=0,max=0,a1; scanf(\"%d\",&n); for(i=0;i<n;i++){s+=i*i; if(i>max) max=i;}"
+        " a1=s; printf(\"%d %d\",a1,max); return 0;}"
     )
-    restructured = "int main(){int n,s=0; scanf(\"%d\",&n); while(n>0){s=s+n*n; n--;} if(s>0) printf(\"%d\",s); return 0;}"
+    renamed = (
+        "int main(){ /* total of squares */ int countOfItems,idx,accumulator=0,largestSeen=0,x_2;\n"
+        " scanf(\"%d\",&countOfItems);\n"
+        "  for(idx=0;idx<countOfItems;idx++){accumulator+=idx*idx; if(idx>largestSeen) largestSeen=idx;} // done\n"
+        " x_2=accumulator; printf(\"%d %d\",x_2,largestSeen); return 0;}"
+    )
+    restructured = (
+        "int main(){int n,s=0,max=0,a1; scanf(\"%d\",&n); while(n>0){s=s+n*n; max=max<n?n:max; n--;}"
+        " if(s>0) printf(\"%d %d\",s,max); return 0;}"
+    )
     same_renamed, other = skeleton_cosines(model, tokenizer, [original, renamed, restructured])
     assert same_renamed == pytest.approx(1.0, abs=1e-5)
     assert other < 0.8
+
+
+def test_skeleton_placeholders_are_whole_identifier_words(tokenizer, programs):
+    """A name is one identifier however the tokenizer cuts it; keywords and reserved library
+    names standing alone are not identifiers, a longer name that starts like one is."""
+    model = skeleton_model(tokenizer, programs)
+    ids = tokenizer.token_ids(['int maxlen = max(a1, x_1); printf("%d", maxlen); for(;;) formula++;'])[0]
+    identifier, continuation = model.identifier_tokens(torch.from_numpy(ids[None]), torch.ones(1, len(ids), dtype=torch.int64))
+    token_text = {index: text for text, index in tokenizer.vocab.items()}
+    words: list[tuple[str, bool]] = []  # (word, identifier)
+    for index, is_identifier, continues in zip(ids, identifier[0].tolist(), continuation[0].tolist(), strict=True):
+        if continues:
+            words[-1] = (words[-1][0] + token_text[index].removeprefix("##"), words[-1][1])
+        else:
+            words.append((token_text[index], bool(is_identifier)))
+    words = dict(words)
+    assert {w for w, f in words.items() if f} == {"maxlen", "max", "a1", "x_1", "d", "formula"}
+    assert not any(words[w] for w in ("int", "printf", "for", "(", "=", "+"))
 
 
 def test_skeleton_set_counts_each_ngram_once(tokenizer, programs):

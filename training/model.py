@@ -7,10 +7,11 @@ program are pooled into one L2-normalised embedding. A long file is therefore em
 whole, never truncated.
 
 With ``skeleton_dim > 0`` the embedding has a second part, the **structural fingerprint**
-("skeleton"): every run of identifier pieces becomes one placeholder (so renaming changes
-nothing), hashed 3- to 6-grams of that sequence are collected as a set per program, and
-the set is sketched into ``skeleton_dim`` numbers (count sketch: each n-gram adds its
-signed IDF weight to one slot). The cosine of two sketches approximates the IDF-weighted
+("skeleton"): every identifier word becomes one placeholder (so renaming changes nothing;
+``preprocessing/identifiers.py`` says what a word and an identifier are), hashed 3- to
+6-grams of that sequence are collected as a set per program, and the set is sketched
+into ``skeleton_dim`` numbers (count sketch: each n-gram adds its signed IDF weight to
+one slot). The cosine of two sketches approximates the IDF-weighted
 overlap of the two programs' n-gram sets, the quantity winnowing tools (MOSS, JPlag)
 measure. The embedding is ``[sqrt(1 - share) * semantic, sqrt(share) * skeleton]``, each
 part unit-length, so its cosine is ``(1 - share) * cos_semantic + share * cos_skeleton``.
@@ -25,6 +26,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from clonedetect.preprocessing.identifiers import CONTINUATION, NAME, RESERVED
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ class CodeEncoder(nn.Module):
             self.tf_exponent = nn.Parameter(torch.tensor(float(config.tf_exponent_init)))
         if config.skeleton_dim:
             # Fitted, not trained (training/skeleton.py); buffers, so they are saved and exported.
-            self.register_buffer("identifier_piece", torch.zeros(config.vocab_size, dtype=torch.int64))
+            self.register_buffer("piece_kind", torch.zeros(config.vocab_size, dtype=torch.int64))
             self.register_buffer("skeleton_weight", torch.zeros(config.skeleton_buckets))
             self.register_buffer("skeleton_share", torch.tensor(0.0))
 
@@ -147,9 +150,9 @@ class CodeEncoder(nn.Module):
         vocab, buckets = self.config.vocab_size, self.config.skeleton_buckets
         mask = attention_mask.to(torch.int64)
         batch, tokens = input_ids.shape
-        identifier = self.identifier_piece[input_ids] * mask
-        continuation = identifier * F.pad(identifier, (1, 0))[:, :-1]
-        keep = mask * (1 - continuation)
+        identifier, continuation = self.identifier_tokens(input_ids, mask)
+        # An identifier word keeps its first piece only, as the placeholder.
+        keep = mask * (1 - identifier * continuation)
         symbol = torch.where(identifier > 0, torch.full_like(input_ids, vocab), input_ids)
         # Compact the kept symbols to the left; dropped ones go to a spare last column.
         target = torch.where(keep > 0, keep.cumsum(1) - 1, torch.full_like(input_ids, tokens))
@@ -169,6 +172,21 @@ class CodeEncoder(nn.Module):
         ordered, _ = torch.sort(bucket, dim=1)
         first = (ordered != F.pad(ordered, (1, 0), value=-1)[:, :-1]) & (ordered < buckets)
         return ordered, first
+
+    def identifier_tokens(self, input_ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``[batch, tokens]`` 1 where the token belongs to an identifier word (a word whose
+        first piece is a name, and not a reserved word standing alone), and 1 where the
+        token continues a word."""
+        kind = self.piece_kind[input_ids]
+        continuation = (kind == CONTINUATION).to(torch.int64)
+        continued = F.pad(continuation, (0, 1))[:, 1:]  # the next piece continues this word
+        is_name = (kind == NAME).to(torch.int64)
+        reserved = (kind == RESERVED).to(torch.int64)
+        starts_identifier = (is_name + reserved * continued) * mask  # the two never overlap
+        # Word number of every token (a stray leading continuation joins word 0).
+        word = ((1 - continuation).cumsum(1) - 1).clamp(min=0)
+        per_word = torch.zeros_like(input_ids).scatter_add(1, word, starts_identifier)
+        return per_word.gather(1, word) * mask, continuation
 
     def skeleton_sketch(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """``[batch, skeleton_dim]`` count sketch of each program's set of skeleton n-grams."""

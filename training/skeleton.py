@@ -2,10 +2,10 @@
 
 Nothing here is gradient-trained:
 
-* :func:`fit_skeleton` sets which tokenizer pieces are identifier pieces
-  (:mod:`clonedetect.preprocessing.identifiers`) and each n-gram bucket's weight: its IDF
-  over training programs (n-grams every program has, such as ``for ( ID = 0 ;``, say
-  little) times a random sign (the count sketch's sign hash);
+* :func:`fit_skeleton` sets the kind of every tokenizer piece (name, reserved word,
+  continuation: :mod:`clonedetect.preprocessing.identifiers`) and each n-gram bucket's
+  weight: its IDF over training programs (n-grams every program has, such as
+  ``for ( ID = 0 ;``, say little) times a random sign (the count sketch's sign hash);
 * :func:`choose_share` picks how much of the cosine the skeleton part carries, on held-out
   data, by the sum of the two things the embedding is for: telling disguised copies from
   independent solutions of the same task (ROC AUC) and finding programs of the same task
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from clonedetect.evaluation.map_at_r import map_at_r
-from clonedetect.preprocessing.identifiers import identifier_piece_mask
+from clonedetect.preprocessing.identifiers import NAME, piece_kinds
 from clonedetect.preprocessing.tokenization import pad_batch
 from clonedetect.training.initialisation import smooth_idf
 from clonedetect.training.model import CodeEncoder
@@ -43,14 +43,14 @@ def document_frequency(model: CodeEncoder, sequences: list[np.ndarray], max_toke
 
 
 def fit_skeleton(model: CodeEncoder, vocab: dict[str, int], sequences: list[np.ndarray], seed: int) -> dict:
-    """Set ``identifier_piece`` and ``skeleton_weight`` (signed IDF over ``sequences``)."""
-    mask = identifier_piece_mask(vocab, model.config.vocab_size)
-    model.identifier_piece.copy_(torch.from_numpy(mask))
+    """Set ``piece_kind`` and ``skeleton_weight`` (signed IDF over ``sequences``)."""
+    kinds = piece_kinds(vocab, model.config.vocab_size)
+    model.piece_kind.copy_(torch.from_numpy(kinds))
     df = document_frequency(model, sequences)
     idf = smooth_idf(df, len(sequences))
     sign = np.random.default_rng(seed).choice([-1.0, 1.0], size=len(idf))
     model.skeleton_weight.copy_(torch.from_numpy((sign * idf).astype(np.float32)))
-    return {"programs": len(sequences), "identifier_pieces": int(mask.sum()), "buckets_seen": int((df > 0).sum())}
+    return {"programs": len(sequences), "name_pieces": int((kinds == NAME).sum()), "buckets_seen": int((df > 0).sum())}
 
 
 def split_parts(embeddings: np.ndarray, semantic_dim: int, share: float) -> tuple[np.ndarray, np.ndarray]:

@@ -6,9 +6,10 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
-from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
 
 from clonedetect import data
+from clonedetect.preprocessing.identifiers import CONTINUATION_PREFIX
 from clonedetect.preprocessing.tokenization import PAD_TOKEN, UNK_TOKEN
 
 
@@ -26,16 +27,21 @@ def training_corpus(seed: int = 0, per_source: int = 6000) -> Iterator[str]:
         yield path.read_text(encoding="utf-8", errors="replace")
 
 
+# Names the recipe below in cached tokenizer files; bump it whenever the recipe changes.
+TOKENIZER_RECIPE = "whole-names"
+
+
 def build_tokenizer() -> Tokenizer:
-    tokenizer = Tokenizer(models.BPE(unk_token=UNK_TOKEN))
+    tokenizer = Tokenizer(models.BPE(unk_token=UNK_TOKEN, continuing_subword_prefix=CONTINUATION_PREFIX))
     # Layout is not content: whitespace only separates tokens, so reformatting a file
-    # does not change its tokens. Punctuation is split into single characters and BPE
-    # learns identifier/keyword pieces.
+    # does not change its tokens. A name (letters, digits, underscores) or a number stays
+    # one word, every other character is a word of its own, and BPE learns the pieces
+    # of words, marking each piece after the first: the skeleton needs to see where a
+    # name starts and ends (preprocessing/identifiers.py).
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
         [
             pre_tokenizers.WhitespaceSplit(),
-            pre_tokenizers.Punctuation(behavior="isolated"),
-            pre_tokenizers.Digits(individual_digits=False),
+            pre_tokenizers.Split(Regex(r"[^\W\d]\w*|\d\w*|[^\w\s]"), behavior="isolated"),
         ]
     )
     return tokenizer
@@ -44,7 +50,11 @@ def build_tokenizer() -> Tokenizer:
 def train_tokenizer(output: Path, vocab_size: int = 8192, seed: int = 0) -> Tokenizer:
     tokenizer = build_tokenizer()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, min_frequency=3, special_tokens=[PAD_TOKEN, UNK_TOKEN], show_progress=False
+        vocab_size=vocab_size,
+        min_frequency=3,
+        special_tokens=[PAD_TOKEN, UNK_TOKEN],
+        continuing_subword_prefix=CONTINUATION_PREFIX,
+        show_progress=False,
     )
     tokenizer.train_from_iterator(training_corpus(seed), trainer=trainer)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -65,7 +65,7 @@ from clonedetect.training.export import export_onnx, parity_max_abs_diff, save_c
 from clonedetect.training.initialisation import document_term, idf, init_pooling_from_idf, zero_residual_branches
 from clonedetect.training.losses import combined_loss
 from clonedetect.training.model import CodeEncoder, EncoderConfig
-from clonedetect.training.tokenizer_training import train_tokenizer
+from clonedetect.training.tokenizer_training import TOKENIZER_RECIPE, train_tokenizer
 from clonedetect.training.variants import load_obfuscator, pregenerate
 from clonedetect.training.skeleton import choose_share, fit_skeleton, split_parts
 
@@ -152,7 +152,7 @@ def cpu_count() -> int:
 
 
 def ensure_tokenizer(path: Path | None, seed: int) -> Path:
-    path = path or data.cache_dir() / "training" / f"tokenizer-8192-s{seed}.json"
+    path = path or data.cache_dir() / "training" / f"tokenizer-{TOKENIZER_RECIPE}-8192-s{seed}.json"
     if not path.exists():
         log(f"training the tokenizer -> {path}")
         train_tokenizer(path, seed=seed)
