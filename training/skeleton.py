@@ -4,8 +4,9 @@ Nothing here is gradient-trained:
 
 * :func:`fit_skeleton` sets the kind of every tokenizer piece (name, reserved word,
   continuation: :mod:`clonedetect.preprocessing.identifiers`) and each n-gram bucket's
-  weight: its IDF over training programs (n-grams every program has, such as
-  ``for ( ID = 0 ;``, say little) times a random sign (the count sketch's sign hash);
+  weight: its IDF over training programs and their obfuscator variants (n-grams every
+  program has, such as ``for ( ID = 0 ;``, say little, and so do the ones that disguises
+  typically add) times a random sign (the count sketch's sign hash);
 * :func:`choose_share` picks how much of the cosine the skeleton part carries, on held-out
   data, by the sum of the two things the embedding is for: telling disguised copies from
   independent solutions of the same task (ROC AUC) and finding programs of the same task

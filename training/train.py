@@ -30,9 +30,9 @@ Recipe (defaults; everything seeded):
    state over both stages is kept; ``--patience`` evaluations without improvement end a
    stage.
 7. Structural fingerprint ("skeleton", ``--skeleton-dim``, :mod:`clonedetect.training.skeleton`):
-   the rename-invariant n-gram sketch's IDF on 16,000 training programs, and its share of the
-   cosine chosen on the early-stopping programs and the held-out calibration pairs
-   (best AUC copy-vs-same-task + MAP@R).
+   the rename-invariant n-gram sketch's IDF on 16,000 training programs and the obfuscator
+   variants, and its share of the cosine chosen on the early-stopping programs and the
+   held-out calibration pairs (best AUC copy-vs-same-task + MAP@R).
 8. Export ONNX, parity vs torch (max abs diff <= 1e-4 or the run fails), Platt calibration
    (:mod:`clonedetect.training.calibration`), MAP@R of the exported model on all of
    POJ-104 valid, ``--install`` into ``model_repository``.
@@ -325,14 +325,18 @@ def obfuscator_variants(poj, extra, args, obfuscate) -> dict[str, list[str]]:
     return variants
 
 
-def fit_skeleton_part(model, tokenizer, poj, extra, stop_ids, stop_labels, pairs, args) -> dict | None:
-    """Fit the structural fingerprint (IDF on training programs) and choose its share of
-    the cosine on the early-stopping programs and the held-out pairs."""
+def fit_skeleton_part(model, tokenizer, poj, extra, variants, stop_ids, stop_labels, pairs, args) -> dict | None:
+    """Fit the structural fingerprint (IDF on training programs and their obfuscator
+    variants) and choose its share of the cosine on the early-stopping programs and the
+    held-out pairs."""
     if not model.config.skeleton_dim:
         return None
     programs = poj.ids + extra.ids
     sample = random.Random(args.seed).sample(range(len(programs)), min(args.skeleton_programs, len(programs)))
-    report = fit_skeleton(model, tokenizer.vocab, [programs[i] for i in sample], args.seed)
+    # The variants count as documents too: n-grams that disguises typically add (helper
+    # functions, dead code) then weigh less, as the semantic part learns from them too.
+    disguised = tokenizer.token_ids([text for texts in variants.values() for text in texts])
+    report = fit_skeleton(model, tokenizer.vocab, [programs[i] for i in sample] + disguised, args.seed)
     probe = 0.5  # embed once with both parts present, then weigh them analytically
     model.skeleton_share.fill_(probe)
     semantic_dim = model.config.embedding_dim
@@ -410,7 +414,7 @@ def main(argv: list[str] | None = None) -> dict:
     held_python = corpora.tokenize(corpora.python(True), tokenizer_path, "python-heldout")
     held = corpora.drop_short(corpora.concat(valid.subset(rest_indices), held_java, held_python))
     pairs = build_pairs(held, tokenizer, args.calibration_anchors, seed=args.seed + 1, obfuscate=obfuscate)
-    skeleton_report = fit_skeleton_part(model, tokenizer, poj, extra, stop_ids, stop_labels, pairs, args)
+    skeleton_report = fit_skeleton_part(model, tokenizer, poj, extra, variants, stop_ids, stop_labels, pairs, args)
     save_checkpoint(model, args.output / "checkpoint.pt", {"best": best, "args": {k: str(v) for k, v in vars(args).items()}})
 
     onnx_path = export_onnx(model, args.output / "model.onnx")
