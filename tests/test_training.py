@@ -13,6 +13,7 @@ from clonedetect.scoring import PlattCalibration
 from clonedetect.training import corpus as corpora
 from clonedetect.training.augment import augment, rename_and_strip
 from clonedetect.training.batches import BatchSampler
+from clonedetect.training.calibration import Pairs
 from clonedetect.training.export import export_onnx, parity_max_abs_diff
 from clonedetect.training.initialisation import document_term, idf, init_pooling_from_idf, zero_residual_branches
 from clonedetect.training.losses import combined_loss
@@ -195,6 +196,22 @@ def test_bag_form_equals_the_encoder_while_layers_are_identity():
     full = model(ids, mask)
     torch.testing.assert_close(model.encode(ids, mask, use_layers=False), full)
     assert not torch.allclose(full[0], full[2])
+
+
+def test_pair_sides_embed_each_distinct_program_once():
+    anchor, copy, other = np.array([1, 2, 3]), np.array([1, 2, 4]), np.array([7, 8])
+    pairs = Pairs([anchor, anchor, anchor, other], [copy, other, anchor, copy], np.array([1, 0, 0, 0], bool),
+                  ["copy", "random", "random", "random"], np.arange(4))  # fmt: skip
+    calls = []
+
+    def embed(sequences):
+        calls.append(len(sequences))
+        return np.stack([[float(s.sum()), float(len(s))] for s in sequences])
+
+    side_a, side_b = pairs.embed_sides(embed)
+    assert calls == [3]  # anchor, other, copy: once each
+    np.testing.assert_array_equal(side_a, [[6, 3], [6, 3], [6, 3], [15, 2]])
+    np.testing.assert_array_equal(side_b, [[7, 3], [15, 2], [6, 3], [7, 3]])
 
 
 def test_losses_prefer_copies_and_same_task():

@@ -19,6 +19,7 @@ threshold is 0.5 on the probability: with balanced classes that is the similarit
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,18 @@ class Pairs:
     positive: np.ndarray  # bool
     kind: list[str]  # "copy", "same-task", "random"
     anchor: np.ndarray  # anchor number, for the fit/check split
+
+    def embed_sides(self, embed: Callable[[list[np.ndarray]], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """``(embed(a), embed(b))`` row by row, embedding each distinct program once: an
+        anchor is side ``a`` of up to three pairs (the same array object each time)."""
+        position: dict[int, int] = {}
+        distinct: list[np.ndarray] = []
+        for sequence in (*self.a, *self.b):
+            if id(sequence) not in position:
+                position[id(sequence)] = len(distinct)
+                distinct.append(sequence)
+        vectors = embed(distinct)
+        return vectors[[position[id(s)] for s in self.a]], vectors[[position[id(s)] for s in self.b]]
 
 
 def build_pairs(

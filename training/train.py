@@ -341,8 +341,7 @@ def fit_skeleton_part(model, tokenizer, poj, extra, variants, stop_ids, stop_lab
     model.skeleton_share.fill_(probe)
     semantic_dim = model.config.embedding_dim
     stop_parts = split_parts(embed_programs(model, stop_ids), semantic_dim, probe)
-    a = split_parts(embed_programs(model, pairs.a), semantic_dim, probe)
-    b = split_parts(embed_programs(model, pairs.b), semantic_dim, probe)
+    a, b = (split_parts(side, semantic_dim, probe) for side in pairs.embed_sides(lambda seqs: embed_programs(model, seqs)))
     cosines = (np.sum(a[0] * b[0], axis=1), np.sum(a[1] * b[1], axis=1))
     kinds = np.asarray(pairs.kind)
     share, table = choose_share(stop_parts, stop_labels, cosines, kinds == "copy", kinds == "same-task")
@@ -426,7 +425,8 @@ def main(argv: list[str] | None = None) -> dict:
     from clonedetect.onnx_encoder import OnnxEncoder
 
     encoder = OnnxEncoder(onnx_path)
-    similarity = np.sum(encoder.embed_sequences(pairs.a) * encoder.embed_sequences(pairs.b), axis=1)
+    embeddings_a, embeddings_b = pairs.embed_sides(encoder.embed_sequences)
+    similarity = np.sum(embeddings_a * embeddings_b, axis=1)
     calibration, calibration_report = calibrate(pairs, similarity)
     calibration.save(args.output / "calibration.json")
     log(f"calibration: {json.dumps(calibration_report)}")
