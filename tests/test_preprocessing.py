@@ -8,7 +8,15 @@ import pytest
 from clonedetect.data import PROJECT_ROOT
 from clonedetect.preprocessing.batching import tokenize_requests
 from clonedetect.preprocessing.comments import strip_comments
-from clonedetect.preprocessing.identifiers import CONTINUATION, NAME, OTHER, RESERVED, piece_kind, piece_kinds
+from clonedetect.preprocessing.identifiers import (
+    CONTINUATION,
+    CONTINUATION_PREFIX,
+    NAME,
+    OTHER,
+    RESERVED,
+    piece_kind,
+    piece_kinds,
+)
 from clonedetect.preprocessing.tokenization import PAD_ID, CodeTokenizer, pad_batch
 from clonedetect.preprocessing.validation import MAX_CODE_BYTES, CodeInputError, decode_code
 
@@ -94,8 +102,8 @@ def test_tokenizer_keeps_each_name_one_word(tokenizer):
     words: list[str] = []
     for index in tokenizer.token_ids(["flagRes=a1+x_1*maxlen;"])[0]:
         token = token_text[index]
-        if token.startswith("##"):
-            words[-1] += token.removeprefix("##")
+        if token.startswith(CONTINUATION_PREFIX):
+            words[-1] += token.removeprefix(CONTINUATION_PREFIX)
         else:
             words.append(token)
     assert words == ["flagRes", "=", "a1", "+", "x_1", "*", "maxlen", ";"]

@@ -8,6 +8,7 @@ import torch
 
 from clonedetect import data
 from clonedetect.client.protocol import EMBEDDING_DIM
+from clonedetect.preprocessing.identifiers import CONTINUATION_PREFIX
 from clonedetect.preprocessing.tokenization import CodeTokenizer
 from clonedetect.scoring import PlattCalibration
 from clonedetect.training import corpus as corpora
@@ -148,7 +149,7 @@ def test_skeleton_placeholders_are_whole_identifier_words(tokenizer, programs):
     words: list[tuple[str, bool]] = []  # (word, identifier)
     for index, is_identifier, continues in zip(ids, identifier[0].tolist(), continuation[0].tolist(), strict=True):
         if continues:
-            words[-1] = (words[-1][0] + token_text[index].removeprefix("##"), words[-1][1])
+            words[-1] = (words[-1][0] + token_text[index].removeprefix(CONTINUATION_PREFIX), words[-1][1])
         else:
             words.append((token_text[index], bool(is_identifier)))
     words = dict(words)
