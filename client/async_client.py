@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -53,12 +54,12 @@ class AsyncCloneDetectorClient(wire.ClientBase):
 
     async def _embed_chunk(self, codes: np.ndarray) -> np.ndarray:
         inputs, outputs = wire.embed_request(self._module, codes)
-        result = await self._infer("embed", wire.EMBED_MODEL, inputs, outputs)
+        result = await self._infer("embed", self.embed_model, inputs, outputs)
         return result.as_numpy("EMBEDDING")
 
     async def _compare_chunk(self, codes_a: np.ndarray, codes_b: np.ndarray) -> list[Comparison]:
         inputs, outputs = wire.compare_request(self._module, codes_a, codes_b)
-        return wire.comparisons(await self._infer("compare", wire.COMPARE_MODEL, inputs, outputs))
+        return wire.comparisons(await self._infer("compare", self.compare_model, inputs, outputs))
 
     async def _infer(self, action: str, model: str, inputs: list, outputs: list):
         extra = {"client_timeout": self.timeout} if self.protocol == "grpc" else {}
@@ -113,7 +114,7 @@ class AsyncCloneDetectorClient(wire.ClientBase):
         )
         return wire.model_states(index)
 
-    async def load_model(self, model: str, version: int | None = None) -> None:
+    async def load_model(self, model: str, version: int | Sequence[int] | None = None) -> None:
         config = None
         if version is not None:
             current = await self._call(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 from dataclasses import dataclass
+from collections.abc import Sequence
 from types import ModuleType
 
 import numpy as np
@@ -19,7 +20,11 @@ EMBEDDING_DIM = 384
 EMBED_MODEL = "clone_embed"
 COMPARE_MODEL = "clone_compare"
 ENCODER_MODEL = "code_clone_detector"
-SERVING_MODELS = ("code_tokenizer", ENCODER_MODEL, "clone_scorer", EMBED_MODEL, COMPARE_MODEL)
+# The ensembles for each encoder precision: the FP32 encoder (version 1) or its INT8
+# quantisation (version 2), served side by side.
+PRECISIONS = ("fp32", "int8")
+ENSEMBLES = {"fp32": (EMBED_MODEL, COMPARE_MODEL), "int8": (EMBED_MODEL + "_int8", COMPARE_MODEL + "_int8")}
+SERVING_MODELS = ("code_tokenizer", ENCODER_MODEL, "clone_scorer", *ENSEMBLES["fp32"], *ENSEMBLES["int8"])
 ADMIN_KEY_HEADER = "admin-key"
 PROTOCOLS = ("http", "grpc")
 DEFAULT_URLS = {"http": "127.0.0.1:8000", "grpc": "127.0.0.1:8001"}
@@ -43,6 +48,12 @@ def admin_headers(protocol: str, admin_key: str | None) -> dict | None:
         return None
     prefix = "triton-grpc-protocol-" if protocol == "grpc" else ""
     return {prefix + ADMIN_KEY_HEADER: admin_key}
+
+
+def check_precision(precision: str) -> str:
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}: use 'fp32' (the default) or 'int8'")
+    return precision
 
 
 def check_protocol(protocol: str) -> str:
@@ -121,10 +132,14 @@ def chunks(items: list, size: int) -> list[list]:
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
-def version_config(config: dict, version: int) -> str:
-    """The model's config with its version policy pinned to ``version`` (JSON for load)."""
+def version_config(config: dict, version: int | Sequence[int]) -> str:
+    """The model's config with its version policy pinned to ``version`` (one or several;
+    JSON for load)."""
+    versions = [int(version)] if isinstance(version, (int, np.integer)) else sorted({int(v) for v in version})
+    if not versions:
+        raise ValueError("name at least one version to load")
     pinned = dict(config)
-    pinned["version_policy"] = {"specific": {"versions": [int(version)]}}
+    pinned["version_policy"] = {"specific": {"versions": versions}}
     return json.dumps(pinned)
 
 
@@ -174,8 +189,11 @@ class ClientBase:
         batch_size: int = 16,
         concurrency: int = 4,
         admin_key: str | None = None,
+        precision: str = "fp32",
     ):
         self.protocol = check_protocol(protocol)
+        self.precision = check_precision(precision)
+        self.embed_model, self.compare_model = ENSEMBLES[precision]
         self.url = url or DEFAULT_URLS[protocol]
         self.timeout = timeout
         self.batch_size = batch_size

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -20,6 +21,7 @@ class CloneDetectorClient(wire.ClientBase):
     >>> client = CloneDetectorClient("127.0.0.1:8001", protocol="grpc")
     >>> client.embed([code_a, code_b]).shape                             # (2, 384)
     >>> client.compare(code_a, code_b).probability
+    >>> CloneDetectorClient(precision="int8")   # the INT8 encoder (clone_embed_int8, ...)
 
     Long lists are split into requests of ``batch_size`` programs sent ``concurrency``
     at a time; the server's dynamic batcher merges them again.
@@ -78,12 +80,12 @@ class CloneDetectorClient(wire.ClientBase):
 
     def _embed_chunk(self, codes: np.ndarray) -> np.ndarray:
         inputs, outputs = wire.embed_request(self._module, codes)
-        result = self._call("embed", self._client.infer, wire.EMBED_MODEL, inputs, outputs=outputs, **self._timeout())
+        result = self._call("embed", self._client.infer, self.embed_model, inputs, outputs=outputs, **self._timeout())
         return result.as_numpy("EMBEDDING")
 
     def _compare_chunk(self, codes_a: np.ndarray, codes_b: np.ndarray) -> list[Comparison]:
         inputs, outputs = wire.compare_request(self._module, codes_a, codes_b)
-        result = self._call("compare", self._client.infer, wire.COMPARE_MODEL, inputs, outputs=outputs, **self._timeout())
+        result = self._call("compare", self._client.infer, self.compare_model, inputs, outputs=outputs, **self._timeout())
         return wire.comparisons(result)
 
     # -- health and model control -------------------------------------------------
@@ -116,10 +118,11 @@ class CloneDetectorClient(wire.ClientBase):
         )
         return wire.model_states(index)
 
-    def load_model(self, model: str, version: int | None = None) -> None:
-        """(Re)load ``model`` from the repository: the latest version(s) by its version
-        policy, or exactly ``version``. Needs ``admin_key`` where the server restricts
-        model control."""
+    def load_model(self, model: str, version: int | Sequence[int] | None = None) -> None:
+        """(Re)load ``model`` from the repository: the versions its policy names, or
+        exactly ``version`` (one number or several). Needs ``admin_key`` where the server
+        restricts model control. Triton reloads only what changed: after loading other
+        versions, name the repository's versions to go back."""
         config = None
         if version is not None:
             current = self._call(

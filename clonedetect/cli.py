@@ -18,10 +18,20 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for an answer (default 60)")
 
 
+def _add_precision_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--precision", choices=("fp32", "int8"), default="fp32",
+        help="encoder version to use: fp32 (version 1, default) or its INT8 quantisation (version 2)",
+    )
+
+
 def _client(args: argparse.Namespace, admin_key: str | None = None):
     from clonedetect.client import CloneDetectorClient
 
-    return CloneDetectorClient(args.url or DEFAULT_URLS[args.protocol], protocol=args.protocol, timeout=args.timeout, admin_key=admin_key)
+    return CloneDetectorClient(
+        args.url or DEFAULT_URLS[args.protocol], protocol=args.protocol, timeout=args.timeout, admin_key=admin_key,
+        precision=getattr(args, "precision", "fp32"),
+    )
 
 
 def _admin_key(args: argparse.Namespace) -> str | None:
@@ -179,12 +189,14 @@ def build_parser() -> argparse.ArgumentParser:
     embed = commands.add_parser("embed", help="print the embedding of each file (JSON)")
     embed.add_argument("files", nargs="+")
     _add_connection_options(embed)
+    _add_precision_option(embed)
     embed.set_defaults(handler=command_embed)
 
     compare = commands.add_parser("compare", help="similarity and derived-from probability of two files (JSON)")
     compare.add_argument("file_a")
     compare.add_argument("file_b")
     _add_connection_options(compare)
+    _add_precision_option(compare)
     compare.set_defaults(handler=command_compare)
 
     status = commands.add_parser("status", help="server health and the state of every model (JSON)")
@@ -194,7 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     reload = commands.add_parser("reload", help="(re)load a model from the repository, optionally one version")
     reload.add_argument("model")
-    reload.add_argument("--version", type=int, help="load exactly this version (default: the version policy's latest)")
+    reload.add_argument(
+        "--version", type=int, nargs="+",
+        help="load exactly these versions, e.g. --version 1 2 (default: as the repository's version policy says)",
+    )
     _add_connection_options(reload)
     _add_admin_key_option(reload)
     reload.set_defaults(handler=command_reload)

@@ -362,6 +362,21 @@ def speed_benchmark(
     }
 
 
+def _served_int8(model_onnx: Path | str, int8_path: Path) -> dict | None:
+    """Whether the INT8 model measured here is the one served as the encoder's version 2
+    (only asked when the evaluated model is the served FP32 version 1)."""
+    from clonedetect.data import PROJECT_ROOT
+
+    encoder = PROJECT_ROOT / "model_repository" / "code_clone_detector"
+    int8 = encoder / "2" / "model.onnx"
+    if Path(model_onnx).resolve() != (encoder / "1" / "model.onnx").resolve():
+        return None
+    return {
+        "model": "code_clone_detector", "version": 2, "ensembles": ["clone_embed_int8", "clone_compare_int8"],
+        "identical_to_measured": int8.is_file() and int8.read_bytes() == int8_path.read_bytes(),
+    }
+
+
 def _int8(config, output_dir, model_onnx, model, tokenizer, arrays, bcb_arrays, map_codes, threads, log) -> dict:
     from clonedetect.training.quantization import quantization_summary, quantize_encoder
 
@@ -404,6 +419,7 @@ def _int8(config, output_dir, model_onnx, model, tokenizer, arrays, bcb_arrays, 
     source_meta = report.to_jsonable(quantization_summary(model_onnx)["metadata"])
     return {
         "model_int8": _shown(int8_path),
+        "served_as": _served_int8(model_onnx, int8_path),
         "method": "onnxruntime.quantization.quantize_dynamic, INT8 weights (MatMul incl. the Gemm, Gather), MatMulConstBOnly",
         "size_bytes": {"fp32": Path(model_onnx).stat().st_size, "int8": summary["file_bytes"]},
         "quantized_ops": summary["integer_ops"],

@@ -140,6 +140,14 @@ def markdown(results: dict) -> str:
             f"mean {_fmt(q['embedding_cosine']['mean'], 4)}.",
             "",
         ]
+        served = q.get("served_as")
+        if served:
+            out += [
+                f"Served as `{served['model']}` version {served['version']} "
+                f"({', '.join(f'`{name}`' for name in served['ensembles'])}); the served file is the one "
+                f"measured here: {served['identical_to_measured']}.",
+                "",
+            ]
         rows = [[name, q["auc"]["fp32"][name], q["auc"]["int8"][name], q["auc_change"][name]] for name in q["auc"]["fp32"]]
         out += _table(["pairs (ROC AUC)", "FP32", "INT8", "change"], rows)
         out += [

@@ -23,7 +23,7 @@ def start_server(repository: Path, log_path: Path, extra: tuple[str, ...] = ()) 
 
 @pytest.fixture(scope="session")
 def model_repository_copy(tmp_path_factory) -> Path:
-    """A private copy of the shipped repository (tests add versions to it)."""
+    """A private copy of the shipped repository (tests load its other versions)."""
     target = tmp_path_factory.mktemp("repository") / "model_repository"
     shutil.copytree(PROJECT_ROOT / "model_repository", target, ignore=shutil.ignore_patterns("__pycache__"))
     return target

@@ -46,11 +46,20 @@ def test_admin_key_header_per_protocol():
     assert wire.admin_headers("http", None) is None
 
 
-def test_version_config_pins_one_version():
+def test_version_config_pins_the_named_versions():
     import json
 
     pinned = json.loads(wire.version_config({"name": "m", "version_policy": {"latest": {"num_versions": 1}}}, 3))
     assert pinned == {"name": "m", "version_policy": {"specific": {"versions": [3]}}}
+    several = json.loads(wire.version_config({"name": "m"}, [2, 1, 2]))
+    assert several["version_policy"] == {"specific": {"versions": [1, 2]}}
+    with pytest.raises(ValueError, match="at least one version"):
+        wire.version_config({"name": "m"}, [])
+
+
+def test_unknown_precision_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="'fp32' \\(the default\\) or 'int8'"):
+        wire.check_precision("fp16")
 
 
 def test_unknown_protocol_is_refused():

@@ -29,6 +29,8 @@ def test_the_repository_has_the_interface_models_and_configs():
         "clone_scorer/config.pbtxt",
         "clone_embed/config.pbtxt",
         "clone_compare/config.pbtxt",
+        "clone_embed_int8/config.pbtxt",
+        "clone_compare_int8/config.pbtxt",
     } <= names
 
 
@@ -58,7 +60,7 @@ def test_encoder_configs_target_the_right_backends_and_devices():
 
 def test_ensembles_wire_existing_models_and_tensors():
     models = {parse(p).name: parse(p) for p in sorted(REPOSITORY.glob("*/config.pbtxt"))}
-    for name in ("clone_embed", "clone_compare"):
+    for name in ("clone_embed", "clone_compare", "clone_embed_int8", "clone_compare_int8"):
         ensemble = models[name]
         available = {i.name for i in ensemble.input}
         for step in ensemble.ensemble_scheduling.step:
@@ -68,6 +70,35 @@ def test_ensembles_wire_existing_models_and_tensors():
             assert set(step.output_map) <= {o.name for o in target.output}
             available |= set(step.output_map.values())
         assert {o.name for o in ensemble.output} <= available
+
+
+def test_both_encoder_versions_are_served_and_each_ensemble_pins_one():
+    encoder = REPOSITORY / "code_clone_detector"
+    for path in (encoder / "config.pbtxt", *sorted((encoder / "configs").glob("*.pbtxt"))):
+        assert list(parse(path).version_policy.specific.versions) == [1, 2], path.name
+    for name, version in (("clone_embed", 1), ("clone_compare", 1), ("clone_embed_int8", 2), ("clone_compare_int8", 2)):
+        steps = parse(REPOSITORY / name / "config.pbtxt").ensemble_scheduling.step
+        assert {s.model_version for s in steps if s.model_name == "code_clone_detector"} == {version}, name
+
+
+@pytest.mark.parametrize("name", ["clone_embed", "clone_compare"])
+def test_an_int8_ensemble_differs_from_its_fp32_twin_only_in_name_and_encoder_version(name):
+    fp32, int8 = parse(REPOSITORY / name / "config.pbtxt"), parse(REPOSITORY / f"{name}_int8" / "config.pbtxt")
+    assert int8.name == f"{name}_int8"
+    int8.name = name
+    for step in int8.ensemble_scheduling.step:
+        if step.model_name == "code_clone_detector":
+            step.model_version = 1
+    assert int8 == fp32
+
+
+def test_the_served_int8_encoder_is_the_quantisation_of_the_fp32_one(tmp_path):
+    from clonedetect.training.quantization import quantize_encoder
+
+    encoder = REPOSITORY / "code_clone_detector"
+    fresh = quantize_encoder(encoder / "1" / "model.onnx", tmp_path / "model.onnx")
+    assert fresh.read_bytes() == (encoder / "2" / "model.onnx").read_bytes(), "re-install with `make train` (or quantize v1)"
+    assert (encoder / "2" / "model.py").read_text() == (encoder / "1" / "model.py").read_text()
 
 
 def test_serving_artifacts_are_in_the_version_folders():

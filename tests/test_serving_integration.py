@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,9 +24,9 @@ def sample(name: str) -> str:
     return (SAMPLES / name).read_text()
 
 
-def in_process_embeddings(repository, codes: list[str]) -> np.ndarray:
+def in_process_embeddings(repository, codes: list[str], version: int = 1) -> np.ndarray:
     tokenizer = CodeTokenizer.from_file(repository / "code_tokenizer" / "1" / "tokenizer.json")
-    encoder = OnnxEncoder(repository / "code_clone_detector" / "1" / "model.onnx")
+    encoder = OnnxEncoder(repository / "code_clone_detector" / str(version) / "model.onnx")
     return encoder.embed(*tokenizer.encode(codes))
 
 
@@ -135,11 +134,23 @@ def test_a_resubmitted_program_is_answered_from_the_response_cache(triton):
                 client.embed(["   "])
 
 
-def test_new_version_and_reload_under_load_loses_no_request(triton, model_repository_copy):
-    encoder_dir = model_repository_copy / "code_clone_detector"
-    latest = max(int(p.name) for p in encoder_dir.iterdir() if p.name.isdigit())
-    new = str(latest + 1)
-    shutil.copytree(encoder_dir / str(latest), encoder_dir / new, ignore=shutil.ignore_patterns("__pycache__"))
+def test_the_int8_ensembles_serve_the_int8_encoder_version(triton, model_repository_copy):
+    codes = [sample("bubble_sort.c"), sample("word_count.py"), sample("bubble_sort_renamed.c")]
+    with CloneDetectorClient(triton.grpc_url, protocol="grpc", precision="int8") as int8_client:
+        int8 = int8_client.embed(codes)
+        int8_copy = int8_client.compare(codes[0], codes[2])
+    with CloneDetectorClient(triton.grpc_url, protocol="grpc") as fp32_client:
+        fp32 = fp32_client.embed(codes)
+        fp32_copy = fp32_client.compare(codes[0], codes[2])
+    np.testing.assert_allclose(int8, in_process_embeddings(model_repository_copy, codes, version=2), atol=1e-5)
+    np.testing.assert_allclose(fp32, in_process_embeddings(model_repository_copy, codes, version=1), atol=1e-5)
+    assert not np.allclose(int8, fp32, atol=1e-4)  # really the other version
+    assert np.all(np.sum(int8 * fp32, axis=1) > 0.99)
+    assert int8_copy.probability > 0.5  # still called a copy
+    assert abs(int8_copy.similarity - fp32_copy.similarity) < 0.01
+
+
+def test_reloading_the_encoder_under_load_loses_no_request(triton):
     codes = [sample("bubble_sort.c"), sample("word_count.py")]
     stop = threading.Event()
     failures: list[Exception] = []
@@ -156,20 +167,22 @@ def test_new_version_and_reload_under_load_loses_no_request(triton, model_reposi
                 except Exception as error:  # every failure is a lost request
                     failures.append(error)
 
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(8) as pool, CloneDetectorClient(triton.http_url) as admin:
         workers = [pool.submit(send, i) for i in range(8)]
         time.sleep(1.0)
-        with CloneDetectorClient(triton.http_url) as admin:
-            admin.reload("code_clone_detector")
-            states = {(s.name, s.version): s.state for s in admin.model_status()}
+        admin.reload("code_clone_detector", version=1)  # FP32 only: version 2 is unloaded
+        only_fp32 = {(s.name, s.version): s.state for s in admin.model_status()}
+        admin.reload("code_clone_detector", version=[1, 2])  # both again, as the repository says
+        both = {(s.name, s.version): s.state for s in admin.model_status()}
         time.sleep(1.0)
         stop.set()
         for worker in workers:
             worker.result()
     assert failures == []
     assert all(count > 0 for count in done)
-    assert states[("code_clone_detector", new)] == "READY"
-    assert states.get(("code_clone_detector", str(latest))) != "READY"
+    assert only_fp32[("code_clone_detector", "1")] == "READY"
+    assert only_fp32.get(("code_clone_detector", "2")) != "READY"
+    assert both[("code_clone_detector", "1")] == both[("code_clone_detector", "2")] == "READY"
 
 
 def test_one_client_can_be_used_from_many_threads_repeatedly(triton):

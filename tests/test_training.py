@@ -15,11 +15,12 @@ from clonedetect.training import corpus as corpora
 from clonedetect.training.augment import augment, rename_and_strip
 from clonedetect.training.batches import BatchSampler
 from clonedetect.training.calibration import Pairs
+from clonedetect.training.embedding import embed_programs
 from clonedetect.training.export import export_onnx, parity_max_abs_diff
 from clonedetect.training.initialisation import document_term, idf, init_pooling_from_idf, zero_residual_branches
 from clonedetect.training.losses import combined_loss
 from clonedetect.training.model import CodeEncoder, EncoderConfig
-from clonedetect.training.skeleton import choose_share, fit_skeleton
+from clonedetect.training.skeleton import MAP_AT_R_TOLERANCE, choose_share, fit_skeleton
 from clonedetect.training.train import PARITY_TOLERANCE, make_optimizer, training_step
 
 REPOSITORY = data.PROJECT_ROOT / "model_repository"
@@ -168,7 +169,7 @@ def test_skeleton_set_counts_each_ngram_once(tokenizer, programs):
     torch.testing.assert_close(sketch[0], sketch[1])
 
 
-def test_choose_share_balances_copy_detection_and_retrieval():
+def test_choose_share_prefers_copy_detection_within_the_map_at_r_tolerance():
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(4), 10)
     centres = rng.normal(size=(4, 8))
@@ -183,6 +184,17 @@ def test_choose_share_balances_copy_detection_and_retrieval():
     by_share = {row["share"]: row for row in table}
     assert by_share[0.0]["map_at_r"] > by_share[1.0]["map_at_r"]
     assert by_share[1.0]["auc_copy_vs_same_task"] > by_share[0.0]["auc_copy_vs_same_task"]
+    # The chosen share gives up at most the tolerance of MAP@R, and no share that also
+    # stays within it detects copies better.
+    best_map = max(row["map_at_r"] for row in table)
+    assert by_share[share]["map_at_r"] >= best_map - MAP_AT_R_TOLERANCE
+    within = [row for row in table if row["map_at_r"] >= best_map - MAP_AT_R_TOLERANCE]
+    assert by_share[share]["auc_copy_vs_same_task"] == max(row["auc_copy_vs_same_task"] for row in within)
+    # With no MAP@R to spare, the share is the one that retrieves best.
+    strict, _ = choose_share(
+        (unit(semantic), unit(skeleton)), list(labels), (semantic_cos, skeleton_cos), copy, ~copy, map_at_r_tolerance=0.0
+    )
+    assert by_share[strict]["map_at_r"] == best_map
 
 
 def test_bag_form_equals_the_encoder_while_layers_are_identity():
@@ -249,3 +261,17 @@ def test_shipped_encoder_embeddings(programs, tokenizer):
     calibration = PlattCalibration.load(SHIPPED_CALIBRATION)
     copy_probability, unrelated_probability = calibration.probability(np.array([copy_similarity, unrelated_similarity]))
     assert copy_probability >= calibration.threshold > unrelated_probability
+
+
+def test_embed_programs_embeds_each_program_whole_in_input_order_and_accepts_none():
+    torch.manual_seed(0)
+    model = CodeEncoder(EncoderConfig(vocab_size=500, dim=32, layers=1, heads=2, ffn_dim=64, window=64)).eval()
+    rng = np.random.default_rng(0)
+    sequences = [rng.integers(5, 500, size=n) for n in (150, 20, 64, 200)]  # 3, 1, 1 and 4 windows
+    embeddings = embed_programs(model, sequences, max_tokens=128)
+    assert embeddings.shape == (4, model.config.output_dim)
+    with torch.no_grad():
+        for row, sequence in zip(embeddings, sequences):
+            ids = torch.from_numpy(np.asarray(sequence, dtype=np.int64))[None]
+            np.testing.assert_allclose(row, model(ids, torch.ones_like(ids))[0].numpy(), atol=1e-5)
+    assert embed_programs(model, []).shape == (0, model.config.output_dim)

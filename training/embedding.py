@@ -18,17 +18,14 @@ def embed_programs(
     was_training = model.training
     model.eval()
     window = model.config.window
-    windows = np.array([-(-len(s) // window) for s in sequences])
-    out = None
+    windows = np.array([-(-len(s) // window) for s in sequences], dtype=np.int64)
+    out = np.empty((len(sequences), model.config.output_dim), dtype=np.float32)
     for count in np.unique(windows):
         members = np.flatnonzero(windows == count)
         step = max(1, max_tokens // (count * window))
         for start in range(0, len(members), step):
             chunk = members[start : start + step]
             ids, mask = pad_batch([np.asarray(sequences[i], dtype=np.int64) for i in chunk], int(count) * window)
-            vectors = model(torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)).float().cpu().numpy()
-            if out is None:
-                out = np.empty((len(sequences), vectors.shape[1]), dtype=np.float32)
-            out[chunk] = vectors
+            out[chunk] = model(torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)).float().cpu().numpy()
     model.train(was_training)
     return out

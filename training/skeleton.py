@@ -8,9 +8,10 @@ Nothing here is gradient-trained:
   program has, such as ``for ( ID = 0 ;``, say little, and so do the ones that disguises
   typically add) times a random sign (the count sketch's sign hash);
 * :func:`choose_share` picks how much of the cosine the skeleton part carries, on held-out
-  data, by the sum of the two things the embedding is for: telling disguised copies from
-  independent solutions of the same task (ROC AUC) and finding programs of the same task
-  (MAP@R).
+  data. Telling disguised copies from independent solutions of the same task (ROC AUC) is
+  the detector's job; finding programs of the same task (MAP@R) is secondary. So the share
+  is the one with the best AUC among those that keep MAP@R within
+  :data:`MAP_AT_R_TOLERANCE` of the best share's.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from clonedetect.training.initialisation import smooth_idf
 from clonedetect.training.model import CodeEncoder
 
 SHARES = tuple(round(0.1 * k, 1) for k in range(11))
+# How much early-stopping MAP@R the share may give up for copy-detection AUC.
+MAP_AT_R_TOLERANCE = 0.03
 
 
 @torch.no_grad()
@@ -66,8 +69,10 @@ def choose_share(
     copy: np.ndarray,
     same_task: np.ndarray,
     shares=SHARES,
+    map_at_r_tolerance: float = MAP_AT_R_TOLERANCE,
 ) -> tuple[float, list[dict]]:
-    """The share with the best ``AUC(copy vs same task) + MAP@R``.
+    """The share with the best ``AUC(copy vs same task)`` whose MAP@R is within
+    ``map_at_r_tolerance`` of the best MAP@R of all shares.
 
     ``stop_parts``: (semantic, skeleton) unit vectors of the early-stopping programs;
     ``pair_cosines``: (semantic, skeleton) cosine of each held-out pair; ``copy`` /
@@ -84,5 +89,7 @@ def choose_share(
         auc = float(roc_auc_score(labels, np.r_[cosine[copy], cosine[same_task]]))
         joint = np.hstack([np.sqrt(1 - share) * semantic, np.sqrt(share) * skeleton])
         table.append({"share": share, "auc_copy_vs_same_task": auc, "map_at_r": map_at_r(joint, stop_labels)})
-    best = max(table, key=lambda row: row["auc_copy_vs_same_task"] + row["map_at_r"])
+    floor = max(row["map_at_r"] for row in table) - map_at_r_tolerance
+    allowed = [row for row in table if row["map_at_r"] >= floor]
+    best = max(allowed, key=lambda row: row["auc_copy_vs_same_task"])
     return best["share"], table
