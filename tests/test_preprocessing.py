@@ -84,7 +84,11 @@ def test_piece_kinds_separate_names_reserved_words_and_continuations(tokenizer):
     assert piece_kind("count") == piece_kind("_tmp2") == NAME
     # often a variable's name in student code, so renameable
     assert piece_kind("max") == piece_kind("len") == NAME
-    for reserved in ("for", "while", "printf", "System", "self", "nullptr"):
+    # keywords of one language that are common names in another (`InputStream in`, a Python
+    # parameter `default`), and soft or contextual keywords: names in every language
+    for name in ("in", "is", "default", "from", "match", "type", "_", "var", "record"):
+        assert piece_kind(name) == NAME, name
+    for reserved in ("for", "while", "printf", "System", "self", "nullptr", "def", "lambda", "case", "new"):
         assert piece_kind(reserved) == RESERVED
     assert piece_kind("##Res") == piece_kind("##1") == CONTINUATION
     for symbol in ("(", "=", "42", "#"):
