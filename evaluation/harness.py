@@ -20,6 +20,8 @@ import argparse
 import hashlib
 import os
 import platform
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -34,6 +36,10 @@ from clonedetect.evaluation.calibration_metrics import expected_calibration_erro
 
 METHODS = ("model", "tfidf", "winnowing")
 INT8_AUC_TOLERANCE = 0.01
+# copydetect hashes k-grams with Python's hash(), which every process salts differently
+# unless PYTHONHASHSEED is set: `clonedetect evaluate` runs with this value so the
+# winnowing figures are the same in every run.
+WINNOWING_HASH_SEED = "0"
 
 
 @dataclass(frozen=True)
@@ -520,6 +526,7 @@ def run_evaluation(
         "obfuscator_fingerprint": plagiarism.obfuscator_fingerprint(),
         "held_out": "the training split's held-out 20% (training/corpus.py rule via plagiarism.held_out); "
         "keys: BigCloneBench id, stdlib path relative to the stdlib folder",
+        "python_hash_seed": os.environ.get("PYTHONHASHSEED"),
         "model_embedding_s": model.embed_seconds,
         "section_runtime_s": sections,
         "runtime_s": time.perf_counter() - begin,
@@ -568,6 +575,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cache", action="store_true", help="regenerate obfuscated variants")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
+    if os.environ.get("PYTHONHASHSEED") != WINNOWING_HASH_SEED:
+        # Python fixes the hash salt at start-up: run again in a process with it set.
+        env = {**os.environ, "PYTHONHASHSEED": WINNOWING_HASH_SEED}
+        command = [sys.executable, "-m", "clonedetect.evaluation.harness", *(sys.argv[1:] if argv is None else argv)]
+        return subprocess.run(command, env=env, check=False).returncode
 
     config = QUICK if args.quick else FULL
     changes = {}

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -16,6 +19,7 @@ from clonedetect.evaluation.calibration_metrics import (
     roc_auc,
     threshold_metrics,
 )
+from clonedetect.evaluation.harness import WINNOWING_HASH_SEED
 
 REPOSITORY = PROJECT_ROOT / "model_repository"
 MODEL = REPOSITORY / "code_clone_detector" / "1" / "model.onnx"
@@ -188,3 +192,28 @@ def test_plagiarism_pairs_are_deterministic():
     negatives = [p for p in first.pairs if p.label == 0]
     # cpp negatives: another solution of the same POJ-104 problem.
     assert negatives and all(p.key_a.split("/")[1] == p.key_b.split("/")[1] and p.key_a != p.key_b for p in negatives)
+
+
+def _without_hash_seed() -> dict:
+    return {key: value for key, value in os.environ.items() if key != "PYTHONHASHSEED"}
+
+
+def test_winnowing_is_the_same_in_two_processes_with_the_evaluation_hash_seed():
+    snippet = (
+        "from clonedetect.evaluation.winnowing import winnowing_similarity; import sys;"
+        "code = open(sys.argv[1]).read();"
+        "print(repr(winnowing_similarity(code, code + '\\nint extra(int q) { return q * 3 + 1; }\\n', 'c')))"
+    )
+    sample = str(PROJECT_ROOT / "tests" / "samples" / "bubble_sort.c")
+    env = {**_without_hash_seed(), "PYTHONHASHSEED": WINNOWING_HASH_SEED}
+    runs = [subprocess.run([sys.executable, "-c", snippet, sample], env=env, capture_output=True, text=True, check=True).stdout
+            for _ in range(2)]
+    assert runs[0] == runs[1] and 0.0 < float(runs[0]) < 1.0
+
+
+@needs_data
+def test_the_evaluate_command_runs_with_the_fixed_hash_seed(tmp_path):
+    command = [sys.executable, "-m", "clonedetect.evaluation.harness", str(tmp_path), "--quick", "--no-int8", "--quiet"]
+    subprocess.run(command, env=_without_hash_seed(), check=True, capture_output=True, timeout=300)
+    results = json.loads((tmp_path / "evaluation.json").read_text())
+    assert results["meta"]["python_hash_seed"] == WINNOWING_HASH_SEED
