@@ -17,8 +17,10 @@ know the language, so a keyword of one language that is a common name in another
 and ``is`` in Java, ``default`` in Python) is a name too: otherwise renaming it would
 change the fingerprint.
 
-Each vocabulary piece gets one of four kinds (:func:`piece_kinds`); the graph works out
-the words from them.
+Each vocabulary piece gets one of five kinds (:func:`piece_kinds`); the graph works out
+the words from them. The fifth marks the pieces that end a statement or open/close a block
+(``;``, ``{``, ``}``): the fingerprint's n-grams stay inside one statement, so statements a
+copy reorders or moves elsewhere keep theirs.
 """
 
 from __future__ import annotations
@@ -60,12 +62,17 @@ OTHER = 0  # punctuation, the first piece of a number, special tokens
 NAME = 1  # the first piece of a word that looks like a name
 RESERVED = 2  # a whole reserved word (an identifier if a continuation piece follows)
 CONTINUATION = 3  # a piece after the first of its word
+SEPARATOR = 4  # a piece that ends a statement or opens/closes a block
+
+STATEMENT_SEPARATORS = frozenset(";{}")
 
 
 def piece_kind(token: str) -> int:
     """The kind of one vocabulary piece (see the module constants)."""
     if token.startswith(CONTINUATION_PREFIX) and len(token) > len(CONTINUATION_PREFIX):
         return CONTINUATION
+    if token in STATEMENT_SEPARATORS:
+        return SEPARATOR
     if not _NAME.fullmatch(token):
         return OTHER
     return RESERVED if token in RESERVED_NAMES else NAME

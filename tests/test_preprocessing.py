@@ -14,6 +14,7 @@ from clonedetect.preprocessing.identifiers import (
     NAME,
     OTHER,
     RESERVED,
+    SEPARATOR,
     piece_kind,
     piece_kinds,
 )
@@ -93,10 +94,12 @@ def test_piece_kinds_separate_names_reserved_words_and_continuations(tokenizer):
     assert piece_kind("##Res") == piece_kind("##1") == CONTINUATION
     for symbol in ("(", "=", "42", "#"):
         assert piece_kind(symbol) == OTHER
+    for separator in (";", "{", "}"):
+        assert piece_kind(separator) == SEPARATOR
     kinds = piece_kinds(tokenizer.vocab, tokenizer.vocab_size)
     assert kinds.shape == (tokenizer.vocab_size,)
     assert kinds[tokenizer.vocab["while"]] == RESERVED
-    assert set(np.unique(kinds)) == {OTHER, NAME, RESERVED, CONTINUATION}
+    assert set(np.unique(kinds)) == {OTHER, NAME, RESERVED, CONTINUATION, SEPARATOR}
 
 
 def test_tokenizer_keeps_each_name_one_word(tokenizer):

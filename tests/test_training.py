@@ -21,7 +21,7 @@ from clonedetect.training.initialisation import document_term, idf, init_pooling
 from clonedetect.training.losses import combined_loss
 from clonedetect.training.model import CodeEncoder, EncoderConfig
 from clonedetect.training.skeleton import MAP_AT_R_TOLERANCE, choose_share, fit_skeleton
-from clonedetect.training.train import PARITY_TOLERANCE, make_optimizer, training_step
+from clonedetect.training.train import PARITY_TOLERANCE, BagStageView, make_optimizer, training_step
 
 REPOSITORY = data.PROJECT_ROOT / "model_repository"
 SHIPPED_MODEL = REPOSITORY / "code_clone_detector" / "1" / "model.onnx"
@@ -158,6 +158,17 @@ def test_skeleton_placeholders_are_whole_identifier_words(tokenizer, programs):
     assert not any(words[w] for w in ("int", "printf", "for", "(", "=", "+"))
 
 
+def test_skeleton_ngrams_stay_inside_statements(tokenizer, programs):
+    """Swapping two independent statements keeps every n-gram (none spans a `;`, `{`, `}`)."""
+    model = skeleton_model(tokenizer, programs)
+    original = 'int main(){int a=0,b=0; a=a+1; b=b*2; printf("%d %d",a,b); return 0;}'
+    swapped = 'int main(){int a=0,b=0; b=b*2; a=a+1; printf("%d %d",a,b); return 0;}'
+    changed = 'int main(){int a=0,b=0; a=a+1; b=b*a; printf("%d %d",a,b); return 0;}'
+    same, other = skeleton_cosines(model, tokenizer, [original, swapped, changed])
+    assert same == pytest.approx(1.0, abs=1e-5)
+    assert other < 0.99
+
+
 def test_skeleton_set_counts_each_ngram_once(tokenizer, programs):
     """Repeating a statement 3 or 5 times gives the same set of 3- to 6-grams, so the same
     sketch (a count-based sketch would differ)."""
@@ -275,3 +286,15 @@ def test_embed_programs_embeds_each_program_whole_in_input_order_and_accepts_non
             ids = torch.from_numpy(np.asarray(sequence, dtype=np.int64))[None]
             np.testing.assert_allclose(row, model(ids, torch.ones_like(ids))[0].numpy(), atol=1e-5)
     assert embed_programs(model, []).shape == (0, model.config.output_dim)
+
+
+def test_the_bag_stage_view_embeds_the_semantic_part_only():
+    """Training's early stopping embeds through the layer-less view of a model with a
+    skeleton: its rows are the semantic part."""
+    model = CodeEncoder(EncoderConfig(vocab_size=500, dim=16, layers=1, heads=2, ffn_dim=32, window=64, skeleton_dim=32)).eval()
+    sequences = [np.arange(5, 70), np.arange(7, 30)]
+    semantic = embed_programs(BagStageView(model), sequences)
+    assert semantic.shape == (2, model.config.embedding_dim)
+    with torch.no_grad():
+        ids = torch.from_numpy(np.asarray(sequences[1], dtype=np.int64))[None]
+        np.testing.assert_allclose(semantic[1], model.encode(ids, torch.ones_like(ids), use_layers=False)[0].numpy(), atol=1e-6)

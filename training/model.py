@@ -9,8 +9,9 @@ whole, never truncated.
 With ``skeleton_dim > 0`` the embedding has a second part, the **structural fingerprint**
 ("skeleton"): every identifier word becomes one placeholder (so renaming changes nothing;
 ``preprocessing/identifiers.py`` says what a word and an identifier are), hashed 3- to
-6-grams of that sequence are collected as a set per program, and the set is sketched
-into ``skeleton_dim`` numbers (count sketch: each n-gram adds its signed IDF weight to
+6-grams of that sequence that stay inside one statement (none spans a ``;``, ``{`` or
+``}``, so reordered or moved statements keep their n-grams) are collected as a set per
+program, and the set is sketched into ``skeleton_dim`` numbers (count sketch: each n-gram adds its signed IDF weight to
 one slot). The cosine of two sketches approximates the IDF-weighted
 overlap of the two programs' n-gram sets, the quantity winnowing tools (MOSS, JPlag)
 measure. The embedding is ``[sqrt(1 - share) * semantic, sqrt(share) * skeleton]``, each
@@ -27,7 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from clonedetect.preprocessing.identifiers import CONTINUATION, NAME, RESERVED
+from clonedetect.preprocessing.identifiers import CONTINUATION, NAME, RESERVED, SEPARATOR
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,8 @@ class CodeEncoder(nn.Module):
 
     def skeleton_grams(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Hash bucket of every skeleton n-gram ``[batch, grams]`` and whether it is the first
-        occurrence of its bucket in its program (invalid positions never are)."""
+        occurrence of its bucket in its program (invalid positions never are). An n-gram
+        that spans the end of a statement is invalid."""
         vocab, buckets = self.config.vocab_size, self.config.skeleton_buckets
         mask = attention_mask.to(torch.int64)
         batch, tokens = input_ids.shape
@@ -157,6 +159,9 @@ class CodeEncoder(nn.Module):
         # Compact the kept symbols to the left; dropped ones go to a spare last column.
         target = torch.where(keep > 0, keep.cumsum(1) - 1, torch.full_like(input_ids, tokens))
         compact = torch.zeros(batch, tokens + 1, dtype=torch.int64).scatter(1, target, symbol)[:, :tokens]
+        separator = (self.piece_kind[input_ids] == SEPARATOR).to(torch.int64)
+        ends = torch.zeros(batch, tokens + 1, dtype=torch.int64).scatter(1, target, separator)[:, :tokens]
+        statement = ends.cumsum(1) - ends  # statement number; a separator belongs to the one it ends
         length = keep.sum(1, keepdim=True)
         position = torch.arange(tokens).unsqueeze(0)
         hashes, valid = [], []
@@ -165,7 +170,8 @@ class CodeEncoder(nn.Module):
             for back in range(n - 1, -1, -1):  # the n-gram ending at each position
                 code = (code * 1000003 + F.pad(compact, (back, 0))[:, :tokens] + 1) % 2147483647
             hashes.append(code % buckets)
-            valid.append((position >= n - 1) & (position < length))
+            same_statement = statement == F.pad(statement, (n - 1, 0))[:, :tokens]
+            valid.append((position >= n - 1) & (position < length) & same_statement)
         bucket = torch.cat(hashes, 1)
         # Invalid positions sort last (bucket value ``buckets``) and are never "first".
         bucket = torch.where(torch.cat(valid, 1), bucket, torch.full_like(bucket, buckets))

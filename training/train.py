@@ -44,6 +44,7 @@ Recipe (defaults; everything seeded):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -237,7 +238,7 @@ class Trainer:
             if use_layers:
                 embeddings = embed_programs(model, self.stop_ids, str(self.device))
             else:
-                embeddings = embed_programs(_BagView(model), self.stop_ids, str(self.device))
+                embeddings = embed_programs(BagStageView(model), self.stop_ids, str(self.device))
         score = map_at_r(embeddings, self.stop_labels)
         improved = score > self.best["map_at_r"]
         if improved:
@@ -293,13 +294,13 @@ class Trainer:
         return self.best["map_at_r"] > before
 
 
-class _BagView(torch.nn.Module):
+class BagStageView(torch.nn.Module):
     """The encoder without its layers, for evaluating the bag stage with the same batching."""
 
     def __init__(self, model: CodeEncoder):
         super().__init__()
         self.inner = model
-        self.config = model.config
+        self.config = dataclasses.replace(model.config, skeleton_dim=0)  # it outputs the semantic part only
 
     def forward(self, input_ids, attention_mask):
         return self.inner.encode(input_ids, attention_mask, use_layers=False)
