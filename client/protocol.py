@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import socket
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from clonedetect.client import errors as client_errors
-from clonedetect.client.protocol import DEFAULT_URLS
+from clonedetect.client.protocol import DEFAULT_URLS, PRECISIONS
 
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +20,7 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_precision_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--precision", choices=("fp32", "int8"), default="fp32",
+        "--precision", choices=PRECISIONS, default="fp32",
         help="encoder version to use: fp32 (version 1, default) or its INT8 quantisation (version 2)",
     )
 

@@ -371,14 +371,15 @@ def speed_benchmark(
 def _served_int8(model_onnx: Path | str, int8_path: Path) -> dict | None:
     """Whether the INT8 model measured here is the one served as the encoder's version 2
     (only asked when the evaluated model is the served FP32 version 1)."""
+    from clonedetect.client.protocol import ENCODER_MODEL, ENSEMBLES
     from clonedetect.data import PROJECT_ROOT
 
-    encoder = PROJECT_ROOT / "model_repository" / "code_clone_detector"
+    encoder = PROJECT_ROOT / "model_repository" / ENCODER_MODEL
     int8 = encoder / "2" / "model.onnx"
     if Path(model_onnx).resolve() != (encoder / "1" / "model.onnx").resolve():
         return None
     return {
-        "model": "code_clone_detector", "version": 2, "ensembles": ["clone_embed_int8", "clone_compare_int8"],
+        "model": ENCODER_MODEL, "version": 2, "ensembles": list(ENSEMBLES["int8"]),
         "identical_to_measured": int8.is_file() and int8.read_bytes() == int8_path.read_bytes(),
     }
 

@@ -11,9 +11,9 @@ With ``skeleton_dim > 0`` the embedding has a second part, the **structural fing
 ``preprocessing/identifiers.py`` says what a word and an identifier are), hashed 3- to
 6-grams of that sequence that stay inside one statement (none spans a ``;``, ``{`` or
 ``}``, so reordered or moved statements keep their n-grams) are collected as a set per
-program, and the set is sketched into ``skeleton_dim`` numbers (count sketch: each n-gram adds its signed IDF weight to
-one slot). The cosine of two sketches approximates the IDF-weighted
-overlap of the two programs' n-gram sets, the quantity winnowing tools (MOSS, JPlag)
+program, and the set is sketched into ``skeleton_dim`` numbers (count sketch: each n-gram
+adds its signed IDF weight to one slot). The cosine of two sketches approximates the
+IDF-weighted overlap of the two programs' n-gram sets, the quantity winnowing tools (MOSS, JPlag)
 measure. The embedding is ``[sqrt(1 - share) * semantic, sqrt(share) * skeleton]``, each
 part unit-length, so its cosine is ``(1 - share) * cos_semantic + share * cos_skeleton``.
 ``share`` and the IDF table are fitted after training (``training/skeleton.py``).
@@ -156,11 +156,14 @@ class CodeEncoder(nn.Module):
         # An identifier word keeps its first piece only, as the placeholder.
         keep = mask * (1 - identifier * continuation)
         symbol = torch.where(identifier > 0, torch.full_like(input_ids, vocab), input_ids)
-        # Compact the kept symbols to the left; dropped ones go to a spare last column.
+        # Compact the kept tokens to the left; dropped ones go to a spare last column.
         target = torch.where(keep > 0, keep.cumsum(1) - 1, torch.full_like(input_ids, tokens))
-        compact = torch.zeros(batch, tokens + 1, dtype=torch.int64).scatter(1, target, symbol)[:, :tokens]
-        separator = (self.piece_kind[input_ids] == SEPARATOR).to(torch.int64)
-        ends = torch.zeros(batch, tokens + 1, dtype=torch.int64).scatter(1, target, separator)[:, :tokens]
+
+        def compacted(values: torch.Tensor) -> torch.Tensor:
+            return torch.zeros(batch, tokens + 1, dtype=torch.int64).scatter(1, target, values)[:, :tokens]
+
+        compact = compacted(symbol)
+        ends = compacted((self.piece_kind[input_ids] == SEPARATOR).to(torch.int64))
         statement = ends.cumsum(1) - ends  # statement number; a separator belongs to the one it ends
         length = keep.sum(1, keepdim=True)
         position = torch.arange(tokens).unsqueeze(0)
