@@ -7,6 +7,11 @@ survive), ``/* ... */`` and ``// ...`` comments (C family) and ``# ...`` comment
 A ``#`` that starts a C/C++ preprocessor directive (``#include``, ``#define``, ...) is code
 and stays (the rest of its line is scanned like any other).
 
+Python docstrings are documentation too, and deleting or rewording them is the same
+disguise as for comments: a second scan drops a triple-quoted string that opens the file
+or the line after one ending in ``:`` (a module, class or function docstring). Other
+triple-quoted strings (an assigned text block) are values and stay.
+
 Why not a lexer library: ``pygments`` or tree-sitter need the language, which the serving
 API does not receive, and a wrong guess would lose code; this scan is the common subset
 of the four languages' comment and literal rules.
@@ -16,13 +21,23 @@ from __future__ import annotations
 
 import re
 
+_TRIPLE_QUOTED = r"""\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''"""
+_LITERAL = _TRIPLE_QUOTED + r"""|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'"""
 _SCAN = re.compile(
-    r"""
-      (?P<literal>\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')
+    rf"""
+      (?P<literal>{_LITERAL})
     | (?P<block>/\*[\s\S]*?(?:\*/|\Z))
     | (?P<line>//[^\n]*)
     | (?P<directive>\#[ \t]*(?:include|define|undef|if|ifdef|ifndef|elif|else|endif|pragma|error|warning|line|import)\b)
     | (?P<hash>\#[^\n]*)
+    """,
+    re.VERBOSE,
+)
+# Run on code without comments, so a comment between the ``:`` and the docstring is gone.
+_DOCSTRING_SCAN = re.compile(
+    rf"""
+      (?P<opening>\A|:[ \t]*\n)(?P<indent>\s*)(?P<docstring>{_TRIPLE_QUOTED})
+    | (?P<literal>{_LITERAL})
     """,
     re.VERBOSE,
 )
@@ -36,6 +51,13 @@ def _replace(match: re.Match) -> str:
     return ""
 
 
+def _drop_docstring(match: re.Match) -> str:
+    if match.group("docstring") is None:
+        return match.group(0)
+    return match.group("opening") + match.group("indent")
+
+
 def strip_comments(code: str) -> str:
-    """``code`` without its comments; literals, directives and line structure kept."""
-    return _SCAN.sub(_replace, code)
+    """``code`` without its comments and docstrings; other literals, directives and line
+    structure kept."""
+    return _DOCSTRING_SCAN.sub(_drop_docstring, _SCAN.sub(_replace, code))

@@ -44,7 +44,9 @@ native package super synchronized throws transient null""".split()
 # the soft-keyword list changes between Python versions.
 PYTHON_KEYWORDS = keyword.kwlist + ["self"]
 # Library names used without being defined, and (unlike max, len, list) hardly ever as a name.
-LIBRARY_NAMES = """main std cout cin cerr endl printf scanf puts gets getchar putchar fprintf sprintf
+# (`std` is not one: students name standard deviations `std`, and `std::` / `using
+# namespace std` read the same in every program either way.)
+LIBRARY_NAMES = """main cout cin cerr endl printf scanf puts gets getchar putchar fprintf sprintf
 sscanf include define iostream stdio stdlib cstdio cstdlib cstring cmath memset memcpy strlen strcmp
 strcpy strcat malloc calloc sqrt fabs NULL EOF push_back System println Math Scanner Integer String
 isinstance enumerate""".split()

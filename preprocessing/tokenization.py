@@ -1,8 +1,8 @@
 """Source code -> encoder inputs, with the project's trained ``tokenizers`` tokenizer.
 
 No truncation: a program of any length (up to the input limit) becomes all of its
-tokens; the encoder graph cuts them into windows and pools them. Comments are removed
-first (:mod:`.comments`).
+tokens; the encoder graph cuts them into windows and pools them. Comments and Python
+docstrings are removed first (:mod:`.comments`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ PAD_TOKEN = "[PAD]"
 UNK_TOKEN = "[UNK]"
 PAD_ID = 0
 # Bumped whenever the text -> ids mapping changes outside tokenizer.json (cache keys use it).
-PREPROCESSING_VERSION = "strip-comments-2"
+PREPROCESSING_VERSION = "strip-comments-docstrings-3"
 
 
 class CodeTokenizer:

@@ -67,7 +67,11 @@ def test_tokenizer_ignores_layout_and_never_truncates(tokenizer):
         ('#include <stdio.h>\n#define N 10 // size', "#include <stdio.h>\n#define N 10 "),
         ('s = "http://example.org /* not a comment */";', 's = "http://example.org /* not a comment */";'),
         ("c = '\\'';  // quote", "c = '\\'';  "),
-        ('"""doc # kept"""\nx = 2', '"""doc # kept"""\nx = 2'),
+        ('x = """text # kept"""\ny = 2', 'x = """text # kept"""\ny = 2'),
+        # docstrings are documentation: the module's, and a function's after a comment
+        ('#!/usr/bin/env python\n"""Module."""\nx = 2', "\n\nx = 2"),
+        ("def f(a):  # note\n    '''Doc: \"q\".'''\n    return {'k':\n        1}", "def f(a):  \n    \n    return {'k':\n        1}"),
+        ('class A:\n    """Doc."""\n    s = """kept"""', 'class A:\n    \n    s = """kept"""'),
         ("int a; /* unterminated", "int a;  "),
     ],
 )
@@ -83,8 +87,8 @@ def test_tokenizer_drops_comments(tokenizer):
 
 def test_piece_kinds_separate_names_reserved_words_and_continuations(tokenizer):
     assert piece_kind("count") == piece_kind("_tmp2") == NAME
-    # often a variable's name in student code, so renameable
-    assert piece_kind("max") == piece_kind("len") == NAME
+    # often a variable's name in student code, so renameable (`std`: a standard deviation)
+    assert piece_kind("max") == piece_kind("len") == piece_kind("std") == NAME
     # keywords of one language that are common names in another (`InputStream in`, a Python
     # parameter `default`), and soft or contextual keywords: names in every language
     for name in ("in", "is", "default", "from", "match", "type", "_", "var", "record"):

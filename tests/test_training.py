@@ -122,14 +122,16 @@ def skeleton_cosines(model, tokenizer, codes) -> np.ndarray:
 def test_skeleton_ignores_renaming_and_comments_but_not_structure(tokenizer, programs):
     model = skeleton_model(tokenizer, programs)
     original = (
-        "int main(){int n,i,s=0,max=0,a1; scanf(\"%d\",&n); for(i=0;i<n;i++){s+=i*i; if(i>max) max=i;}"
-        " a1=s; printf(\"%d %d\",a1,max); return 0;}"
+        "int main(){int n,i,s=0,max=0,a1; double std; scanf(\"%d\",&n); for(i=0;i<n;i++){s+=i*i; if(i>max) max=i;}"
+        " a1=s; std=s/n; printf(\"%d %d %f\",a1,max,std); return 0;}"
     )
     renamed = (
         "int main(){ /* total of squares */ int countOfItems,idx,accumulator=0,largestSeen=0,x_2;\n"
+        " double deviation;\n"
         " scanf(\"%d\",&countOfItems);\n"
         "  for(idx=0;idx<countOfItems;idx++){accumulator+=idx*idx; if(idx>largestSeen) largestSeen=idx;} // done\n"
-        " x_2=accumulator; printf(\"%d %d\",x_2,largestSeen); return 0;}"
+        " x_2=accumulator; deviation=accumulator/countOfItems; printf(\"%d %d %f\",x_2,largestSeen,deviation);"
+        " return 0;}"
     )
     restructured = (
         "int main(){int n,s=0,max=0,a1; scanf(\"%d\",&n); while(n>0){s=s+n*n; max=max<n?n:max; n--;}"

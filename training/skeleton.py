@@ -26,8 +26,12 @@ from clonedetect.training.initialisation import smooth_idf
 from clonedetect.training.model import CodeEncoder
 
 SHARES = tuple(round(0.1 * k, 1) for k in range(11))
-# How much early-stopping MAP@R the share may give up for copy-detection AUC.
-MAP_AT_R_TOLERANCE = 0.03
+# How much early-stopping MAP@R the share may give up for copy-detection AUC. On the
+# development evaluation seeds (7, 8) the plagiarism AUC rose at every level up to share
+# 0.7 and flattened beyond, while MAP@R on POJ-104 valid fell 0.70 / 0.68 / 0.66 / 0.61 at
+# 0.5 / 0.6 / 0.7 / 0.8: 0.08 allows the share up to where AUC stops gaining and keeps
+# MAP@R well above the TF-IDF baseline + 0.10 (about 0.59).
+MAP_AT_R_TOLERANCE = 0.08
 
 
 @torch.no_grad()

@@ -32,7 +32,7 @@ Recipe (defaults; everything seeded):
 7. Structural fingerprint ("skeleton", ``--skeleton-dim``, :mod:`clonedetect.training.skeleton`):
    the rename-invariant n-gram sketch's IDF on 16,000 training programs and the obfuscator
    variants, and its share of the cosine chosen on the early-stopping programs and the
-   held-out calibration pairs (best AUC copy-vs-same-task while MAP@R stays within 0.03 of
+   held-out calibration pairs (best AUC copy-vs-same-task while MAP@R stays within 0.08 of
    its best).
 8. Export ONNX, parity vs torch (max abs diff <= 1e-4 or the run fails), its INT8
    quantisation (:mod:`clonedetect.training.quantization`), Platt calibration
