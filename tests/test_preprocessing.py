@@ -83,6 +83,9 @@ def test_tokenizer_drops_comments(tokenizer):
     plain = "int main() { return 0; }"
     commented = "/* entry point */ int main() { // the answer\n return 0; }"
     assert np.array_equal(tokenizer.token_ids([plain])[0], tokenizer.token_ids([commented])[0])
+    bare = "def f(x):\n    return x + 1\n"
+    documented = '"""Helpers."""\ndef f(x):\n    """Add one to x."""\n    return x + 1\n'
+    assert np.array_equal(tokenizer.token_ids([bare])[0], tokenizer.token_ids([documented])[0])
 
 
 def test_piece_kinds_separate_names_reserved_words_and_continuations(tokenizer):
