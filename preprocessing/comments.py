@@ -22,10 +22,11 @@ from __future__ import annotations
 import re
 
 _TRIPLE_QUOTED = r"""\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''"""
-_LITERAL = _TRIPLE_QUOTED + r"""|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'"""
+# String and character literals of the four languages (also skipped by :mod:`.declaration_lists`).
+LITERAL = _TRIPLE_QUOTED + r"""|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'"""
 _SCAN = re.compile(
     rf"""
-      (?P<literal>{_LITERAL})
+      (?P<literal>{LITERAL})
     | (?P<block>/\*[\s\S]*?(?:\*/|\Z))
     | (?P<line>//[^\n]*)
     | (?P<directive>\#[ \t]*(?:include|define|undef|if|ifdef|ifndef|elif|else|endif|pragma|error|warning|line|import)\b)
@@ -37,7 +38,7 @@ _SCAN = re.compile(
 _DOCSTRING_SCAN = re.compile(
     rf"""
       (?P<opening>\A|:[ \t]*\n)(?P<indent>\s*)(?P<docstring>{_TRIPLE_QUOTED})
-    | (?P<literal>{_LITERAL})
+    | (?P<literal>{LITERAL})
     """,
     re.VERBOSE,
 )

@@ -13,12 +13,13 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from clonedetect.preprocessing.comments import strip_comments
+from clonedetect.preprocessing.declaration_lists import with_single_declarations
 
 PAD_TOKEN = "[PAD]"
 UNK_TOKEN = "[UNK]"
 PAD_ID = 0
 # Bumped whenever the text -> ids mapping changes outside tokenizer.json (cache keys use it).
-PREPROCESSING_VERSION = "strip-comments-docstrings-3"
+PREPROCESSING_VERSION = "strip-comments-docstrings-single-declarations-4"
 
 
 class CodeTokenizer:
@@ -44,8 +45,10 @@ class CodeTokenizer:
         return self._tokenizer.get_vocab_size()
 
     def token_ids(self, codes: list[str]) -> list[np.ndarray]:
-        """Token ids of each program without its comments, unpadded (at least one token each)."""
-        encodings = self._tokenizer.encode_batch([strip_comments(c) for c in codes], add_special_tokens=False)
+        """Token ids of each program without its comments, declaration lists read both ways,
+        unpadded (at least one token each)."""
+        texts = [with_single_declarations(strip_comments(c)) for c in codes]
+        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
         return [np.asarray(e.ids or [self._tokenizer.token_to_id(UNK_TOKEN)], dtype=np.int64) for e in encodings]
 
     def encode(self, codes: list[str]) -> tuple[np.ndarray, np.ndarray]:

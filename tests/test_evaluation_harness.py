@@ -217,3 +217,17 @@ def test_the_evaluate_command_runs_with_the_fixed_hash_seed(tmp_path):
     subprocess.run(command, env=_without_hash_seed(), check=True, capture_output=True, timeout=300)
     results = json.loads((tmp_path / "evaluation.json").read_text())
     assert results["meta"]["python_hash_seed"] == WINNOWING_HASH_SEED
+
+
+def test_preprocessing_cost_counts_the_tokens_single_declarations_add():
+    from tokenizers import Tokenizer
+
+    from clonedetect.evaluation.preprocessing_cost import measure
+
+    codes = ["int main() { int i, j, n; return 0; }", "int main() { int i; return 0; }", "x = 1\n"]
+    result = measure(codes, Tokenizer.from_file(str(TOKENIZER)), repeats=2)
+    assert result["programs"] == 3
+    assert result["with_a_list"] == pytest.approx(1 / 3)
+    assert result["token_increase"] > 0
+    assert result["another_window"] == 0.0
+    assert len(result["ms_per_program"]) == 2 and min(result["ms_per_program"]) > 0

@@ -8,6 +8,7 @@ import pytest
 from clonedetect.data import PROJECT_ROOT
 from clonedetect.preprocessing.batching import tokenize_requests
 from clonedetect.preprocessing.comments import strip_comments
+from clonedetect.preprocessing.declaration_lists import with_single_declarations
 from clonedetect.preprocessing.identifiers import (
     CONTINUATION,
     CONTINUATION_PREFIX,
@@ -86,6 +87,41 @@ def test_tokenizer_drops_comments(tokenizer):
     bare = "def f(x):\n    return x + 1\n"
     documented = '"""Helpers."""\ndef f(x):\n    """Add one to x."""\n    return x + 1\n'
     assert np.array_equal(tokenizer.token_ids([bare])[0], tokenizer.token_ids([documented])[0])
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("int i,j,n=0,a[50];", "int i,j,n=0,a[50]; int i; int j; int n=0; int a[50];"),
+        ("#include <stdio.h>\nint a[9], n;", "#include <stdio.h>\nint a[9], n; int a[9]; int n;"),
+        ("  unsigned long long *p = &x, q;", "  unsigned long long *p = &x, q; unsigned long long *p = &x; unsigned long long q;"),
+        ('final String s = "a;b,c", t;', 'final String s = "a;b,c", t; final String s = "a;b,c"; final String t;'),
+        ("vector<int> v(n, 0), w;", "vector<int> v(n, 0), w; vector<int> v(n, 0); vector<int> w;"),
+        ("String[] a, b;", "String[] a, b; String[] a; String[] b;"),
+        # not declaration lists: left as they are
+        ("for (int i = 0, j = 9; i < j; i++) f(a, b), g();", "for (int i = 0, j = 9; i < j; i++) f(a, b), g();"),
+        ("return a, b;", "return a, b;"),
+        ("x = y, z;", "x = y, z;"),
+        ("map<int, int> m, n;", "map<int, int> m, n;"),
+        ("int (*f)(int), g;", "int (*f)(int), g;"),
+        ("def f(a, b):\n    return a, b\n", "def f(a, b):\n    return a, b\n"),
+        ("pass\n    a, b = 1, 2;", "pass\n    a, b = 1, 2;"),
+    ],
+)
+def test_with_single_declarations(code, expected):
+    assert with_single_declarations(code) == expected
+
+
+def test_tokenizer_reads_a_declaration_list_also_as_single_declarations(tokenizer):
+    """A copy that split a declaration list (a level-3 disguise) has the same tokens as the
+    original's single-declaration reading, which follows the list."""
+    merged = "int main() {\n  int i, n = 3, a[9];\n  a[0] = n;\n}"
+    split = "int main() {\n  int i;\n  int n = 3;\n  int a[9];\n  a[0] = n;\n}"
+    merged_ids, split_ids = (list(ids) for ids in tokenizer.token_ids([merged, split]))
+    list_ids = list(tokenizer.token_ids(["int i, n = 3, a[9]"])[0])  # no `;`: not a statement
+    start = merged_ids.index(list_ids[0], 1)  # after `int main() {`
+    assert merged_ids[start : start + len(list_ids)] == list_ids
+    assert merged_ids[:start] + merged_ids[start + len(list_ids) + 1 :] == split_ids
 
 
 def test_piece_kinds_separate_names_reserved_words_and_continuations(tokenizer):

@@ -1,0 +1,107 @@
+"""Declaration lists read both ways: ``int i, j = 0;`` becomes ``int i, j = 0; int i; int j = 0;``.
+
+Splitting a declaration list into single declarations, or merging a run of them into one
+list, is a level-3 disguise that changes nothing a program does. The structural
+fingerprint (``training/model.py``) hashes n-grams inside one statement, so a split list
+loses all of the list's n-grams (a short program's one ``int i,j,n,...;`` line can be a
+tenth of its fingerprint). Following every list with its single declarations gives a
+copy that split it the same n-grams as the original, and one that merged single
+declarations the n-grams of the singles it started from. The list itself stays: how a
+program groups its declarations is part of its author's style, and on the development
+seeds replacing lists by singles (rather than adding them) made copies harder to tell
+from independent solutions of the same task.
+
+Like :mod:`.comments`, this works without knowing the language (the serving API does not
+receive it) and runs on code without comments. A statement is rewritten only when it is
+unambiguous in C, C++ and Java alike:
+
+* it ends with a ``;`` outside any bracket (so ``for (int i = 0, j = 0; ...)``, a call's
+  arguments and Python code, whose lines do not end with ``;``, are never touched);
+* it starts with one or more type words and a name (``unsigned long long n``,
+  ``static final String s``, ``int *p``, ``String[] a``, ``vector<int> v``) before its first
+  ``=``, ``(``, ``[`` or top-level ``,``, all on one line, and the first word is not a
+  statement keyword such as ``return`` or ``delete`` (``return a, b;`` is an expression);
+* it has a comma outside brackets and literals.
+
+Types whose own text holds a comma (``map<int, int> m, n;``) are left as they are. Why not
+tree-sitter: it needs the language, and it is not part of the serving install.
+"""
+
+from __future__ import annotations
+
+import re
+
+from clonedetect.preprocessing.comments import LITERAL
+
+_SCAN = re.compile(rf"(?P<literal>{LITERAL})|(?P<mark>[;{{}}()\[\],])")
+_OPENING, _CLOSING = "([", ")]"
+_TYPE_WORD = r"[A-Za-z_]\w*(?:\s*::\s*[A-Za-z_]\w*)*(?:\s*<[\w\s:<>*&]*>)?(?:\s*\[\s*\])*"
+# A declaration's head on one line: type words, then the first declarator's name (with
+# any ``*`` / ``&``), which must not run on from the last type word.
+_HEAD = re.compile(rf"[ \t]*(?P<prefix>{_TYPE_WORD}(?:[ \t]+{_TYPE_WORD})*?)[ \t*&]*(?<!\w)[A-Za-z_]\w*[ \t]*")
+# What may stand between the previous statement and a declaration's line: blank lines,
+# preprocessor directives and annotations. (Anything else, as in Python code, which has
+# no ``;``, means the statement did not start where the scan thought.)
+_LEAD_IN = re.compile(r"(?:[ \t]*(?:[#@][^\n]*)?\n)*")
+_INNERMOST_BRACKETS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_ARRAY_SUFFIX = re.compile(r"(?:[ \t]*\[[^\]]*\])+[ \t]*$")
+# First words after which a name list is an expression, not a declaration.
+_STATEMENT_KEYWORDS = frozenset("return throw delete case goto else do new yield co_return co_yield assert".split())
+
+
+def with_single_declarations(code: str) -> str:
+    """``code`` with every declaration list followed by its single declarations (see the module)."""
+    if "," not in code or ";" not in code:  # no declaration list possible (most Python)
+        return code
+    pieces: list[str] = []
+    start = 0  # where the current statement starts
+    depth = 0
+    commas: list[int] = []  # the current statement's commas outside brackets
+    nested_end = False  # the statement contains a ``;`` inside brackets (a for header)
+    for match in _SCAN.finditer(code):
+        mark = match.group("mark")
+        if mark is None:
+            continue
+        position = match.start()
+        if mark in _OPENING:
+            depth += 1
+        elif mark in _CLOSING:
+            depth = max(0, depth - 1)
+        elif mark == "," and depth == 0:
+            commas.append(position)
+        elif mark == ";" and depth > 0:
+            nested_end = True
+        elif mark in "{};":
+            if mark == ";" and commas and not nested_end:
+                pieces.append(_with_singles(code, start, commas, position))
+            else:
+                pieces.append(code[start:position])
+            pieces.append(mark)
+            start, depth, commas, nested_end = position + 1, 0, [], False
+    pieces.append(code[start:])
+    return "".join(pieces)
+
+
+def _with_singles(code: str, start: int, commas: list[int], end: int) -> str:
+    """The statement ``code[start:end]`` (without its ``;``) followed by its single
+    declarations, or as it is when it is not a declaration list."""
+    line = code.rfind("\n", start, commas[0]) + 1 or start  # the head is on the first comma's line
+    head = _ARRAY_SUFFIX.sub("", re.split(r"[=(]", code[line : commas[0]], maxsplit=1)[0])
+    match = _HEAD.fullmatch(head)
+    if match is None or match.group("prefix").split(None, 1)[0] in _STATEMENT_KEYWORDS:
+        return code[start:end]
+    if not _LEAD_IN.fullmatch(code[start:line]):
+        return code[start:end]
+    prefix = match.group("prefix")
+    bounds = [line + match.end("prefix"), *(c + 1 for c in commas)]
+    declarators = [code[a:b].strip() for a, b in zip(bounds, [*commas, end])]
+    if any("\n" in _outside_brackets(d) for d in declarators):
+        return code[start:end]
+    return code[start:end] + "; " + "; ".join(f"{prefix} {d}" for d in declarators)
+
+
+def _outside_brackets(text: str) -> str:
+    """``text`` without its bracketed parts, so a declarator's line breaks can be seen."""
+    while (shorter := _INNERMOST_BRACKETS.sub("", text)) != text:
+        text = shorter
+    return text
