@@ -35,16 +35,18 @@ from clonedetect.preprocessing.comments import LITERAL
 
 _SCAN = re.compile(rf"(?P<literal>{LITERAL})|(?P<mark>[;{{}}()\[\],])")
 _OPENING, _CLOSING = "([", ")]"
-_TYPE_WORD = r"[A-Za-z_]\w*(?:\s*::\s*[A-Za-z_]\w*)*(?:\s*<[\w\s:<>*&]*>)?(?:\s*\[\s*\])*"
+# Matched against text whose whitespace runs are single spaces (so no two parts of a
+# pattern compete for the same run of blanks, which could take quadratic time).
+_TYPE_WORD = r"[A-Za-z_]\w*(?: ?:: ?[A-Za-z_]\w*)*(?: ?<[\w :<>*&]*>)?(?: ?\[ ?\])*"
 # A declaration's head on one line: type words, then the first declarator's name (with
 # any ``*`` / ``&``), which must not run on from the last type word.
-_HEAD = re.compile(rf"[ \t]*(?P<prefix>{_TYPE_WORD}(?:[ \t]+{_TYPE_WORD})*?)[ \t*&]*(?<!\w)[A-Za-z_]\w*[ \t]*")
+_HEAD = re.compile(rf"(?P<prefix>{_TYPE_WORD}(?: {_TYPE_WORD})*?)[ *&]*(?<!\w)[A-Za-z_]\w*")
 # What may stand between the previous statement and a declaration's line: blank lines,
 # preprocessor directives and annotations. (Anything else, as in Python code, which has
 # no ``;``, means the statement did not start where the scan thought.)
 _LEAD_IN = re.compile(r"(?:[ \t]*(?:[#@][^\n]*)?\n)*")
-_INNERMOST_BRACKETS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
-_ARRAY_SUFFIX = re.compile(r"(?:[ \t]*\[[^\]]*\])+[ \t]*$")
+_BRACKET_OR_BREAK = re.compile(r"[()\[\]\n]")
+_ARRAY_SUFFIX = re.compile(r"(?: ?\[[^\]]*\])+$")
 # First words after which a name list is an expression, not a declaration.
 _STATEMENT_KEYWORDS = frozenset("return throw delete case goto else do new yield co_return co_yield assert".split())
 
@@ -85,23 +87,32 @@ def with_single_declarations(code: str) -> str:
 def _with_singles(code: str, start: int, commas: list[int], end: int) -> str:
     """The statement ``code[start:end]`` (without its ``;``) followed by its single
     declarations, or as it is when it is not a declaration list."""
+    statement = code[start:end]
     line = code.rfind("\n", start, commas[0]) + 1 or start  # the head is on the first comma's line
-    head = _ARRAY_SUFFIX.sub("", re.split(r"[=(]", code[line : commas[0]], maxsplit=1)[0])
+    # Whitespace is not a token, so the single declarations may have it normalised.
+    first = " ".join(code[line : commas[0]].split())
+    head = _ARRAY_SUFFIX.sub("", re.split(r"[=(]", first, maxsplit=1)[0].rstrip())
     match = _HEAD.fullmatch(head)
-    if match is None or match.group("prefix").split(None, 1)[0] in _STATEMENT_KEYWORDS:
-        return code[start:end]
-    if not _LEAD_IN.fullmatch(code[start:line]):
-        return code[start:end]
+    if (
+        match is None
+        or match.group("prefix").split(None, 1)[0] in _STATEMENT_KEYWORDS
+        or not _LEAD_IN.fullmatch(code[start:line])
+    ):
+        return statement
+    rest = [code[a + 1 : b].strip() for a, b in zip(commas, [*commas[1:], end])]
+    if any(_breaks_line_outside_brackets(d) for d in rest):
+        return statement
     prefix = match.group("prefix")
-    bounds = [line + match.end("prefix"), *(c + 1 for c in commas)]
-    declarators = [code[a:b].strip() for a, b in zip(bounds, [*commas, end])]
-    if any("\n" in _outside_brackets(d) for d in declarators):
-        return code[start:end]
-    return code[start:end] + "; " + "; ".join(f"{prefix} {d}" for d in declarators)
+    declarators = [first[match.end("prefix") :].strip(), *rest]
+    return statement + "; " + "; ".join(f"{prefix} {d}" for d in declarators)
 
 
-def _outside_brackets(text: str) -> str:
-    """``text`` without its bracketed parts, so a declarator's line breaks can be seen."""
-    while (shorter := _INNERMOST_BRACKETS.sub("", text)) != text:
-        text = shorter
-    return text
+def _breaks_line_outside_brackets(text: str) -> bool:
+    """Whether ``text`` has a line break outside brackets (a declarator has none)."""
+    depth = 0
+    for match in _BRACKET_OR_BREAK.finditer(text):
+        mark = match.group()
+        if mark == "\n" and depth == 0:
+            return True
+        depth = depth + 1 if mark in _OPENING else max(0, depth - 1) if mark in _CLOSING else depth
+    return False

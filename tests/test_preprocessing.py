@@ -98,6 +98,8 @@ def test_tokenizer_drops_comments(tokenizer):
         ('final String s = "a;b,c", t;', 'final String s = "a;b,c", t; final String s = "a;b,c"; final String t;'),
         ("vector<int> v(n, 0), w;", "vector<int> v(n, 0), w; vector<int> v(n, 0); vector<int> w;"),
         ("String[] a, b;", "String[] a, b; String[] a; String[] b;"),
+        # whitespace is not a token: the single declarations get single spaces
+        ("long\t  long  a [ 3 ],\n\t\tb;", "long\t  long  a [ 3 ],\n\t\tb; long long a [ 3 ]; long long b;"),
         # not declaration lists: left as they are
         ("for (int i = 0, j = 9; i < j; i++) f(a, b), g();", "for (int i = 0, j = 9; i < j; i++) f(a, b), g();"),
         ("return a, b;", "return a, b;"),
