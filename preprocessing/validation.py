@@ -12,6 +12,10 @@ class CodeInputError(ValueError):
 
 def decode_code(raw: bytes | str, *, what: str = "code") -> str:
     """Return the submission as text, or raise :class:`CodeInputError` saying why not."""
+    if not isinstance(raw, (str, bytes)):
+        raise CodeInputError(
+            f"{what} is a {type(raw).__name__}, not source code: pass each program as a str (or UTF-8 bytes)"
+        )
     if isinstance(raw, str):
         size = len(raw.encode("utf-8", errors="surrogatepass"))
         text = raw

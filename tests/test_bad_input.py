@@ -134,3 +134,5 @@ def test_the_client_rejects_bad_code_before_sending(triton):
             client.compare(b"\xc3\x28", "int x;")
         with pytest.raises(TypeError, match="list of programs"):
             client.embed("int x;")
+        with pytest.raises(InvalidInputError, match=r"code_a\[0\] is a list, not source code"):
+            client.compare(["int x;"], ["int y;"])

@@ -43,6 +43,8 @@ def test_decode_code_accepts_text_and_utf8_bytes():
         (b"ok \xff", "not valid UTF-8 (byte 0xff at offset 3)"),
         (b"a" * (MAX_CODE_BYTES + 1), f"{MAX_CODE_BYTES + 1} bytes; the limit is {MAX_CODE_BYTES}"),
         ("é" * (MAX_CODE_BYTES // 2 + 1), "the limit is"),
+        (["int x;"], "is a list, not source code: pass each program as a str"),
+        (None, "is a NoneType, not source code"),
     ],
 )
 def test_decode_code_rejects_with_a_reason(raw, message):
