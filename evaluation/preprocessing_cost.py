@@ -21,13 +21,10 @@ from tokenizers import Tokenizer
 
 from clonedetect.evaluation.poj104 import DEFAULT_TOKENIZER
 from clonedetect.preprocessing.comments import strip_comments
-from clonedetect.preprocessing.declaration_lists import with_single_declarations
+from clonedetect.preprocessing.tokenization import tokenized_text
 
 WINDOW = 256  # the encoder pads every program to whole windows of this many tokens
-STEPS = {
-    "without": strip_comments,
-    "with": lambda code: with_single_declarations(strip_comments(code)),
-}
+STEPS = {"without": strip_comments, "with": tokenized_text}
 
 
 def corpora(limit: int | None) -> dict[str, list[str]]:

@@ -112,7 +112,10 @@ def _breaks_line_outside_brackets(text: str) -> bool:
     depth = 0
     for match in _BRACKET_OR_BREAK.finditer(text):
         mark = match.group()
-        if mark == "\n" and depth == 0:
+        if mark in _OPENING:
+            depth += 1
+        elif mark in _CLOSING:
+            depth = max(0, depth - 1)
+        elif depth == 0:  # a line break
             return True
-        depth = depth + 1 if mark in _OPENING else max(0, depth - 1) if mark in _CLOSING else depth
     return False

@@ -22,6 +22,11 @@ PAD_ID = 0
 PREPROCESSING_VERSION = "strip-comments-docstrings-single-declarations-4"
 
 
+def tokenized_text(code: str) -> str:
+    """What the tokenizer reads of a program: no comments, declaration lists read both ways."""
+    return with_single_declarations(strip_comments(code))
+
+
 class CodeTokenizer:
     """Wraps the trained ``tokenizer.json``; encodes batches into padded int64 arrays."""
 
@@ -45,10 +50,8 @@ class CodeTokenizer:
         return self._tokenizer.get_vocab_size()
 
     def token_ids(self, codes: list[str]) -> list[np.ndarray]:
-        """Token ids of each program without its comments, declaration lists read both ways,
-        unpadded (at least one token each)."""
-        texts = [with_single_declarations(strip_comments(c)) for c in codes]
-        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
+        """Token ids of each program's :func:`tokenized_text`, unpadded (at least one token each)."""
+        encodings = self._tokenizer.encode_batch([tokenized_text(c) for c in codes], add_special_tokens=False)
         return [np.asarray(e.ids or [self._tokenizer.token_to_id(UNK_TOKEN)], dtype=np.int64) for e in encodings]
 
     def encode(self, codes: list[str]) -> tuple[np.ndarray, np.ndarray]:
