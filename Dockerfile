@@ -12,7 +12,7 @@ FROM nvcr.io/nvidia/tritonserver:24.10-py3
 # serving dependencies only (numpy<2, tokenizers, onnxruntime, tritonclient; no torch,
 # no extras) into the interpreter the stub uses.
 WORKDIR /opt/clonedetect/src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY clonedetect/ clonedetect/
 COPY client/ client/
 COPY preprocessing/ preprocessing/

@@ -69,7 +69,9 @@ class AsyncCloneDetectorClient(wire.ClientBase):
                     self._client.infer(model, inputs, outputs=outputs, **extra), timeout=self.timeout
                 )
             except asyncio.TimeoutError as error:
-                raise errors.RequestTimeoutError(f"{action}: no answer from {self.url} within {self.timeout} s") from error
+                raise errors.RequestTimeoutError(
+                    f"{action}: no answer from {self.url} within {self.timeout} s"
+                ) from error
             except Exception as error:
                 raise wire.translate(error, self.url, action) from error
 
@@ -103,7 +105,9 @@ class AsyncCloneDetectorClient(wire.ClientBase):
             raise errors.ServerUnavailableError(
                 f"no Triton server became live at {self.url} within {timeout:.0f} s; start one with `clonedetect serve`"
             )
-        raise errors.ModelNotReadyError(f"the server at {self.url} is live but its models were not ready within {timeout:.0f} s")
+        raise errors.ModelNotReadyError(
+            f"the server at {self.url} is live but its models were not ready within {timeout:.0f} s"
+        )
 
     async def model_status(self) -> list[ModelState]:
         index = await self._call(
@@ -131,7 +135,7 @@ class AsyncCloneDetectorClient(wire.ClientBase):
     async def close(self) -> None:
         await self._client.close()
 
-    async def __aenter__(self) -> "AsyncCloneDetectorClient":
+    async def __aenter__(self) -> AsyncCloneDetectorClient:
         return self
 
     async def __aexit__(self, *exc) -> None:

@@ -85,7 +85,9 @@ class CloneDetectorClient(wire.ClientBase):
 
     def _compare_chunk(self, codes_a: np.ndarray, codes_b: np.ndarray) -> list[Comparison]:
         inputs, outputs = wire.compare_request(self._module, codes_a, codes_b)
-        result = self._call("compare", self._client.infer, self.compare_model, inputs, outputs=outputs, **self._timeout())
+        result = self._call(
+            "compare", self._client.infer, self.compare_model, inputs, outputs=outputs, **self._timeout()
+        )
         return wire.comparisons(result)
 
     # -- health and model control -------------------------------------------------
@@ -106,7 +108,9 @@ class CloneDetectorClient(wire.ClientBase):
             raise errors.ServerUnavailableError(
                 f"no Triton server became live at {self.url} within {timeout:.0f} s; start one with `clonedetect serve`"
             )
-        raise errors.ModelNotReadyError(f"the server at {self.url} is live but its models were not ready within {timeout:.0f} s")
+        raise errors.ModelNotReadyError(
+            f"the server at {self.url} is live but its models were not ready within {timeout:.0f} s"
+        )
 
     def model_status(self) -> list[ModelState]:
         """Every model in the repository with its version and state."""
@@ -158,7 +162,7 @@ class CloneDetectorClient(wire.ClientBase):
             if client is not None:
                 client.close()
 
-    def __enter__(self) -> "CloneDetectorClient":
+    def __enter__(self) -> CloneDetectorClient:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -20,7 +20,9 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_precision_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--precision", choices=PRECISIONS, default="fp32",
+        "--precision",
+        choices=PRECISIONS,
+        default="fp32",
         help="encoder version to use: fp32 (version 1, default) or its INT8 quantisation (version 2)",
     )
 
@@ -29,7 +31,10 @@ def _client(args: argparse.Namespace, admin_key: str | None = None):
     from clonedetect.client import CloneDetectorClient
 
     return CloneDetectorClient(
-        args.url or DEFAULT_URLS[args.protocol], protocol=args.protocol, timeout=args.timeout, admin_key=admin_key,
+        args.url or DEFAULT_URLS[args.protocol],
+        protocol=args.protocol,
+        timeout=args.timeout,
+        admin_key=admin_key,
         precision=getattr(args, "precision", "fp32"),
     )
 
@@ -110,7 +115,12 @@ def command_embed(args: argparse.Namespace) -> int:
     sources = _read_sources(args.files)
     with _client(args) as client:
         embeddings = client.embed(sources)
-    _print_json([{"file": path, "embedding": [round(float(v), 6) for v in row]} for path, row in zip(args.files, embeddings)])
+    _print_json(
+        [
+            {"file": path, "embedding": [round(float(v), 6) for v in row]}
+            for path, row in zip(args.files, embeddings, strict=True)
+        ]
+    )
     return 0
 
 
@@ -207,7 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     reload = commands.add_parser("reload", help="(re)load a model from the repository, optionally one version")
     reload.add_argument("model")
     reload.add_argument(
-        "--version", type=int, nargs="+",
+        "--version",
+        type=int,
+        nargs="+",
         help="load exactly these versions, e.g. --version 1 2 (default: as the repository's version policy says)",
     )
     _add_connection_options(reload)
@@ -216,7 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_forwarding_command(commands, "train", "retrain the shipped model (needs the 'train' extra)", command_train)
     _add_forwarding_command(
-        commands, "evaluate", "plagiarism AUC, MAP@R, BigCloneBench and calibration report, with baselines", command_evaluate
+        commands,
+        "evaluate",
+        "plagiarism AUC, MAP@R, BigCloneBench and calibration report, with baselines",
+        command_evaluate,
     )
 
     from clonedetect.load_tests.bench import add_bench_arguments, command_bench

@@ -111,7 +111,9 @@ def python_stdlib_files(limit: int | None = None) -> list[Path]:
     files = [
         p
         for p in sorted(stdlib.rglob("*.py"))
-        if "site-packages" not in p.parts and "test" not in p.parts and "tests" not in p.parts
+        if "site-packages" not in p.parts
+        and "test" not in p.parts
+        and "tests" not in p.parts
         and "idlelib" not in p.parts
     ]
     return files[:limit] if limit else files

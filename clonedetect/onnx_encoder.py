@@ -16,7 +16,6 @@ import onnxruntime as ort
 
 from clonedetect.preprocessing.tokenization import pad_batch
 
-
 WINDOW_METADATA_KEY = "clonedetect.window"
 
 
@@ -74,9 +73,10 @@ def unpad(input_ids: np.ndarray, attention_mask: np.ndarray) -> list[np.ndarray]
     """Rows of a padded batch back to their unpadded token ids."""
     if input_ids.shape != attention_mask.shape:
         raise EncoderInputError(
-            f"input_ids {list(input_ids.shape)} and attention_mask {list(attention_mask.shape)} must have the same shape"
+            f"input_ids {list(input_ids.shape)} and attention_mask {list(attention_mask.shape)} "
+            "must have the same shape"
         )
-    rows = [row[mask.astype(bool)] for row, mask in zip(input_ids, attention_mask)]
+    rows = [row[mask.astype(bool)] for row, mask in zip(input_ids, attention_mask, strict=True)]
     if any(len(row) == 0 for row in rows):
         raise EncoderInputError("every row of attention_mask must mark at least one token")
     return rows

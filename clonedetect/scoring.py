@@ -33,7 +33,7 @@ class PlattCalibration:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
 
     @classmethod
-    def load(cls, path: Path | str) -> "PlattCalibration":
+    def load(cls, path: Path | str) -> PlattCalibration:
         return cls(**json.loads(Path(path).read_text()))
 
 

@@ -77,9 +77,7 @@ def server_environment() -> dict[str, str]:
     env = dict(os.environ)
     libs = _pytriton_root().parent / "nvidia_pytriton.libs"
     python_lib = sysconfig.get_config_var("LIBDIR") or str(Path(sys.base_prefix) / "lib")
-    env["LD_LIBRARY_PATH"] = os.pathsep.join(
-        p for p in (str(libs), python_lib, env.get("LD_LIBRARY_PATH", "")) if p
-    )
+    env["LD_LIBRARY_PATH"] = os.pathsep.join(p for p in (str(libs), python_lib, env.get("LD_LIBRARY_PATH", "")) if p)
     env["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))
     # Each stub is one process per model instance: keep its numeric libraries to the
     # threads the model config asks for instead of one per core.
@@ -195,7 +193,7 @@ class TritonProcess:
     def metrics_url(self) -> str:
         return f"http://{self.host}:{self.metrics_port}/metrics"
 
-    def start(self) -> "TritonProcess":
+    def start(self) -> TritonProcess:
         for name, port in (("HTTP", self.http_port), ("gRPC", self.grpc_port), ("metrics", self.metrics_port)):
             if not port_is_free(self.host, port):
                 raise ServerError(
@@ -253,7 +251,7 @@ class TritonProcess:
             pass
         return self.process.returncode
 
-    def __enter__(self) -> "TritonProcess":
+    def __enter__(self) -> TritonProcess:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -273,15 +271,18 @@ def local_server(
 ) -> TritonProcess:
     """A :class:`TritonProcess` (not yet started) for the bundled server on ``model_repository``."""
     check_repository(Path(model_repository))
-    args = server_arguments(
-        model_repository,
-        host=host,
-        http_port=http_port,
-        grpc_port=grpc_port,
-        metrics_port=metrics_port,
-        model_config_name=model_config_name,
-        extra=extra,
-    ) + local_arguments()
+    args = (
+        server_arguments(
+            model_repository,
+            host=host,
+            http_port=http_port,
+            grpc_port=grpc_port,
+            metrics_port=metrics_port,
+            model_config_name=model_config_name,
+            extra=extra,
+        )
+        + local_arguments()
+    )
     return TritonProcess(args, host, http_port, grpc_port, metrics_port, log_path)
 
 

@@ -30,9 +30,13 @@ from pathlib import Path
 import numpy as np
 
 from clonedetect.evaluation import bigclonebench as bcb
-from clonedetect.evaluation import plagiarism
-from clonedetect.evaluation import report
-from clonedetect.evaluation.calibration_metrics import expected_calibration_error, reliability_bins, roc_auc, threshold_metrics
+from clonedetect.evaluation import plagiarism, report
+from clonedetect.evaluation.calibration_metrics import (
+    expected_calibration_error,
+    reliability_bins,
+    roc_auc,
+    threshold_metrics,
+)
 
 METHODS = ("model", "tfidf", "winnowing")
 INT8_AUC_TOLERANCE = 0.01
@@ -135,10 +139,14 @@ def winnowing_pair_similarities(codes_a: Sequence[str], codes_b: Sequence[str], 
     return similarities(codes_a, codes_b, language)
 
 
-def auc_by_level(labels: np.ndarray, levels: np.ndarray, scores: np.ndarray, level_range=plagiarism.LEVEL_RANGE) -> dict:
+def auc_by_level(
+    labels: np.ndarray, levels: np.ndarray, scores: np.ndarray, level_range=plagiarism.LEVEL_RANGE
+) -> dict:
     """ROC AUC of each level's positives against all negatives, and of everything together."""
     negatives = labels == 0
-    out = {f"L{lv}": roc_auc(labels[negatives | (levels == lv)], scores[negatives | (levels == lv)]) for lv in level_range}
+    out = {
+        f"L{lv}": roc_auc(labels[negatives | (levels == lv)], scores[negatives | (levels == lv)]) for lv in level_range
+    }
     out["overall"] = roc_auc(labels, scores)
     return out
 
@@ -172,21 +180,33 @@ def _plagiarism(config: EvalConfig, seed: int, model: ModelScorer, log) -> tuple
             **pair_set.stats,
             "auc": {m: auc_by_level(labels, levels, scores[m]) for m in METHODS},
             "mean_similarity": {
-                m: {"positive": float(scores[m][labels == 1].mean()) if (labels == 1).any() else None,
-                    "negative": float(scores[m][labels == 0].mean()) if (labels == 0).any() else None}
+                m: {
+                    "positive": float(scores[m][labels == 1].mean()) if (labels == 1).any() else None,
+                    "negative": float(scores[m][labels == 0].mean()) if (labels == 0).any() else None,
+                }
                 for m in METHODS
             },
         }
         curves[language] = {m: (labels, levels, scores[m]) for m in METHODS}
-        arrays[language] = {"labels": labels, "levels": levels, "codes_a": codes_a, "codes_b": codes_b, "scores": scores}
-        log(f"plagiarism {language}: {len(pairs)} pairs ({pair_set.n_originals} originals), "
+        arrays[language] = {
+            "labels": labels,
+            "levels": levels,
+            "codes_a": codes_a,
+            "codes_b": codes_b,
+            "scores": scores,
+        }
+        log(
+            f"plagiarism {language}: {len(pairs)} pairs ({pair_set.n_originals} originals), "
             f"variants {built:.1f}s, total {time.perf_counter() - start:.1f}s; "
             f"AUC model {languages[language]['auc']['model']['overall']:.3f} "
             f"tfidf {languages[language]['auc']['tfidf']['overall']:.3f} "
-            f"winnowing {languages[language]['auc']['winnowing']['overall']:.3f}")
+            f"winnowing {languages[language]['auc']['winnowing']['overall']:.3f}"
+        )
     labels = np.concatenate([a["labels"] for a in arrays.values()])
     levels = np.concatenate([a["levels"] for a in arrays.values()])
-    pooled = {m: auc_by_level(labels, levels, np.concatenate([a["scores"][m] for a in arrays.values()])) for m in METHODS}
+    pooled = {
+        m: auc_by_level(labels, levels, np.concatenate([a["scores"][m] for a in arrays.values()])) for m in METHODS
+    }
     section = {
         "methods": list(METHODS),
         "levels": {f"L{k}": v for k, v in _level_names().items()},
@@ -233,8 +253,10 @@ def _map_at_r(config: EvalConfig, seed: int, model: ModelScorer, log) -> tuple[d
     model_s = time.perf_counter() - start
     start = time.perf_counter()
     tfidf_map = tfidf_map_at_r(codes, labels)
-    log(f"MAP@R on {len(codes)} POJ-104 valid programs: model {model_map:.4f} ({model_s:.0f}s), "
-        f"tfidf {tfidf_map:.4f} ({time.perf_counter() - start:.0f}s)")
+    log(
+        f"MAP@R on {len(codes)} POJ-104 valid programs: model {model_map:.4f} ({model_s:.0f}s), "
+        f"tfidf {tfidf_map:.4f} ({time.perf_counter() - start:.0f}s)"
+    )
     section = {
         "dataset": "POJ-104 valid split (problems 65-80)",
         "n_programs": len(codes),
@@ -257,7 +279,9 @@ def _bigclonebench(config: EvalConfig, seed: int, model: ModelScorer, log) -> tu
     }
     section = {
         "scope": (
-            "pairs whose two functions are both in the held-out slice" if config.bcb_scope == "held_out" else "all labelled pairs"
+            "pairs whose two functions are both in the held-out slice"
+            if config.bcb_scope == "held_out"
+            else "all labelled pairs"
         ),
         "types": {bcb.TYPE_NAMES[t]: bcb.TYPE_DESCRIPTIONS[t] for t in bcb.TYPE_NAMES},
         "noisy_types": [bcb.TYPE_NAMES[t] for t in bcb.NOISY_TYPES],
@@ -345,7 +369,7 @@ def speed_benchmark(
         for _ in range(warmup):
             session.embed(input_ids, mask)
     for r in range(repeats):
-        for name in (("fp32", "int8") if r % 2 == 0 else ("int8", "fp32")):
+        for name in ("fp32", "int8") if r % 2 == 0 else ("int8", "fp32"):
             start = time.perf_counter()
             sessions[name].embed(input_ids, mask)
             times[name].append(time.perf_counter() - start)
@@ -379,7 +403,9 @@ def _served_int8(model_onnx: Path | str, int8_path: Path) -> dict | None:
     if Path(model_onnx).resolve() != (encoder / "1" / "model.onnx").resolve():
         return None
     return {
-        "model": ENCODER_MODEL, "version": 2, "ensembles": list(ENSEMBLES["int8"]),
+        "model": ENCODER_MODEL,
+        "version": 2,
+        "ensembles": list(ENSEMBLES["int8"]),
         "identical_to_measured": int8.is_file() and int8.read_bytes() == int8_path.read_bytes(),
     }
 
@@ -417,17 +443,26 @@ def _int8(config, output_dir, model_onnx, model, tokenizer, arrays, bcb_arrays, 
     e32, e8 = model.embed(unique), quantized.embed(unique)
     cosine = (e32 * e8).sum(1) / np.maximum(np.linalg.norm(e32, axis=1) * np.linalg.norm(e8, axis=1), 1e-12)
     speed = speed_benchmark(
-        model_onnx, int8_path, tokenizer, map_codes, batch=config.speed_batch, threads=threads,
-        repeats=config.speed_repeats, warmup=config.speed_warmup,
+        model_onnx,
+        int8_path,
+        tokenizer,
+        map_codes,
+        batch=config.speed_batch,
+        threads=threads,
+        repeats=config.speed_repeats,
+        warmup=config.speed_warmup,
     )
-    log(f"INT8: max |AUC change| {max(finite) if finite else float('nan'):.4f}; "
+    log(
+        f"INT8: max |AUC change| {max(finite) if finite else float('nan'):.4f}; "
         f"FP32 {speed['fp32_ms']:.0f} ms, INT8 {speed['int8_ms']:.0f} ms per batch of {speed['batch']} "
-        f"(x{speed['speedup']:.2f})")
+        f"(x{speed['speedup']:.2f})"
+    )
     source_meta = report.to_jsonable(quantization_summary(model_onnx)["metadata"])
     return {
         "model_int8": _shown(int8_path),
         "served_as": _served_int8(model_onnx, int8_path),
-        "method": "onnxruntime.quantization.quantize_dynamic, INT8 weights (MatMul incl. the Gemm, Gather), MatMulConstBOnly",
+        "method": "onnxruntime.quantization.quantize_dynamic, INT8 weights (MatMul incl. the Gemm, Gather), "
+        "MatMulConstBOnly",
         "size_bytes": {"fp32": Path(model_onnx).stat().st_size, "int8": summary["file_bytes"]},
         "quantized_ops": summary["integer_ops"],
         "metadata_kept": all(summary["metadata"].get(k) == v for k, v in source_meta.items()),
@@ -559,7 +594,8 @@ def main(argv: list[str] | None = None) -> int:
     repository = PROJECT_ROOT / "model_repository"
     parser = argparse.ArgumentParser(
         prog="clonedetect evaluate",
-        description="Evaluate the clone detector against TF-IDF and winnowing baselines; write JSON, markdown and a ROC PNG.",
+        description="Evaluate the clone detector against TF-IDF and winnowing baselines; "
+        "write JSON, markdown and a ROC PNG.",
     )
     parser.add_argument("output_dir", type=Path, help="folder for evaluation.json / evaluation.md / roc_by_level.png")
     parser.add_argument("--model", type=Path, default=repository / "code_clone_detector" / "1" / "model.onnx")
@@ -570,7 +606,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-int8", action="store_true", help="skip the INT8 quantisation comparison")
     parser.add_argument("--threads", type=int, default=None, help="onnxruntime intra-op threads (default min(4, CPUs))")
     parser.add_argument("--originals", type=int, default=None, help="originals per language (default 300)")
-    parser.add_argument("--map-per-problem", type=int, default=None, help="POJ-104 programs per problem for MAP@R (0 = all)")
+    parser.add_argument(
+        "--map-per-problem", type=int, default=None, help="POJ-104 programs per problem for MAP@R (0 = all)"
+    )
     parser.add_argument("--bcb-per-type", type=int, default=None, help="BigCloneBench pairs per type")
     parser.add_argument("--bcb-scope", choices=("held_out", "all"), default=None)
     parser.add_argument("--no-cache", action="store_true", help="regenerate obfuscated variants")

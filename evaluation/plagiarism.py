@@ -163,7 +163,11 @@ def select_cpp(n_originals: int, negatives_per_original: int, seed: int) -> tupl
 
 
 def _similar_length_negatives(
-    originals: list[Unit], pool: list[Unit], per_original: int, rng: random.Random, forbidden: set[frozenset] | None = None
+    originals: list[Unit],
+    pool: list[Unit],
+    per_original: int,
+    rng: random.Random,
+    forbidden: set[frozenset] | None = None,
 ) -> list[tuple[Unit, Unit]]:
     """For each original, ``per_original`` other pool units among its nearest in length."""
     ordered = sorted(pool, key=lambda u: (_code_size(u.code), u.key))
@@ -174,7 +178,8 @@ def _similar_length_negatives(
         r = rank[unit.key]
         low, high = max(0, r - width), min(len(ordered), r + width + 1)
         candidates = [
-            u for u in ordered[low:high]
+            u
+            for u in ordered[low:high]
             if u.key != unit.key
             and u.code.strip() != unit.code.strip()
             and not (forbidden and frozenset((u.key, unit.key)) in forbidden)
@@ -208,7 +213,9 @@ def select_java(
     originals = sorted(rng.sample(pool, min(n_originals, len(pool))), key=lambda u: u.key)
     held = {u.key for u in pool}
     clones = {
-        frozenset((p.id_a, p.id_b)) for p in data.bigclonebench_pairs() if p.is_clone and p.id_a in held and p.id_b in held
+        frozenset((p.id_a, p.id_b))
+        for p in data.bigclonebench_pairs()
+        if p.is_clone and p.id_a in held and p.id_b in held
     }
     negatives = _similar_length_negatives(originals, pool, negatives_per_original, rng, clones)
     return originals, negatives
@@ -248,7 +255,9 @@ class VariantCache:
 
     def __init__(self, language: str, directory: Path | None = None, enabled: bool = True):
         self.enabled = enabled
-        self.path = (directory or data.cache_dir() / "evaluation") / f"variants-{language}-{obfuscator_fingerprint()}.json"
+        self.path = (
+            directory or data.cache_dir() / "evaluation"
+        ) / f"variants-{language}-{obfuscator_fingerprint()}.json"
         self.entries: dict[str, str | dict] = {}
         self.dirty = False
         if enabled and self.path.exists():
@@ -274,7 +283,9 @@ class VariantCache:
     def _prune(self, keep: int = 3) -> None:
         """Drop this language's variant files of older generator versions (all but ``keep``)."""
         language = self.path.name.split("-")[1]
-        files = sorted(self.path.parent.glob(f"variants-{language}-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        files = sorted(
+            self.path.parent.glob(f"variants-{language}-*.json"), key=lambda p: p.stat().st_mtime, reverse=True
+        )
         for stale in files[keep:]:
             if stale != self.path:
                 stale.unlink(missing_ok=True)

@@ -37,7 +37,9 @@ def valid_programs(limit: int | None = None, seed: int = 0) -> list[data.Program
     return [
         program
         for label in sorted(by_problem, key=int)
-        for program in sorted(rng.sample(by_problem[label], min(limit, len(by_problem[label]))), key=lambda p: int(p.path.stem))
+        for program in sorted(
+            rng.sample(by_problem[label], min(limit, len(by_problem[label]))), key=lambda p: int(p.path.stem)
+        )
     ]
 
 
@@ -75,7 +77,10 @@ def evaluate_poj104_map(
         result["tfidf_map_at_r"] = tfidf_map_at_r(codes, labels)
         result["tfidf_seconds"] = time.perf_counter() - started
         if verbose:
-            print(f"POJ-104 valid, {len(codes)} programs: TF-IDF 1-3-gram MAP@R {result['tfidf_map_at_r']:.4f}", flush=True)
+            print(
+                f"POJ-104 valid, {len(codes)} programs: TF-IDF 1-3-gram MAP@R {result['tfidf_map_at_r']:.4f}",
+                flush=True,
+            )
     return result
 
 

@@ -16,7 +16,6 @@ import statistics
 import time
 
 import numpy as np
-
 from tokenizers import Tokenizer
 
 from clonedetect.evaluation.poj104 import DEFAULT_TOKENIZER
@@ -47,7 +46,7 @@ def measure(codes: list[str], tokenizer: Tokenizer, repeats: int = 5) -> dict:
     seconds: dict[str, list[float]] = {step: [] for step in STEPS}
     lengths = {}
     for r in range(repeats):
-        for step in (("without", "with") if r % 2 == 0 else ("with", "without")):
+        for step in ("without", "with") if r % 2 == 0 else ("with", "without"):
             started = time.perf_counter()
             lengths[step] = np.array(tokenize(step))
             seconds[step].append(time.perf_counter() - started)
@@ -63,7 +62,9 @@ def measure(codes: list[str], tokenizer: Tokenizer, repeats: int = 5) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(prog="python -m clonedetect.evaluation.preprocessing_cost", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m clonedetect.evaluation.preprocessing_cost", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--limit", type=int, default=None, help="at most this many programs per corpus")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)

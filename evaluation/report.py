@@ -72,19 +72,32 @@ def markdown(results: dict) -> str:
         out += [
             f"### {language}: {section['dataset']}",
             "",
-            f"{section['n_originals']} originals, {section['n_negatives']} negatives. Negative = {section['negatives']}.",
+            f"{section['n_originals']} originals, {section['n_negatives']} negatives. "
+            f"Negative = {section['negatives']}.",
             "",
         ]
-        rows = [[lv] + [section["auc"][m].get(lv) for m in methods] + [section["n_positives"].get(lv, sum(section["n_positives"].values()))] for lv in levels]
+        rows = [
+            [lv]
+            + [section["auc"][m].get(lv) for m in methods]
+            + [section["n_positives"].get(lv, sum(section["n_positives"].values()))]
+            for lv in levels
+        ]
         out += _table(["level"] + [METHOD_LABELS[m] for m in methods] + ["positives"], rows)
         failures = section.get("obfuscation_failures") or {}
         identical = {k: v for k, v in section.get("variants_identical_to_original", {}).items() if v}
         if failures or identical:
-            out += ["", f"Obfuscation failures (left out): {failures or 'none'}; variants identical to the original: {identical or 'none'}."]
+            out += [
+                "",
+                f"Obfuscation failures (left out): {failures or 'none'}; "
+                f"variants identical to the original: {identical or 'none'}.",
+            ]
         out.append("")
     overall = results["plagiarism"]["overall"]
     out += ["### all languages pooled", ""]
-    out += _table(["level"] + [METHOD_LABELS[m] for m in methods], [[lv] + [overall["auc"][m].get(lv) for m in methods] for lv in levels])
+    out += _table(
+        ["level"] + [METHOD_LABELS[m] for m in methods],
+        [[lv] + [overall["auc"][m].get(lv) for m in methods] for lv in levels],
+    )
     out.append("")
 
     mapr = results.get("map_at_r")
@@ -119,10 +132,20 @@ def markdown(results: dict) -> str:
             "## Calibration of the model's probability (plagiarism pairs)",
             "",
             f"Platt calibration slope {_fmt(cal['slope'])}, intercept {_fmt(cal['intercept'])}; "
-            f"{cal['n_pairs']} pairs, {_fmt(cal['positive_fraction'])} positive. Decision: probability >= {_fmt(cal['threshold'])}.",
+            f"{cal['n_pairs']} pairs, {_fmt(cal['positive_fraction'])} positive. "
+            f"Decision: probability >= {_fmt(cal['threshold'])}.",
             "",
         ]
-        rows = [["all", cal["ece"], cal["at_threshold"]["accuracy"], cal["at_threshold"]["precision"], cal["at_threshold"]["recall"], cal["at_threshold"]["f1"]]]
+        rows = [
+            [
+                "all",
+                cal["ece"],
+                cal["at_threshold"]["accuracy"],
+                cal["at_threshold"]["precision"],
+                cal["at_threshold"]["recall"],
+                cal["at_threshold"]["f1"],
+            ]
+        ]
         for language, part in cal["per_language"].items():
             t = part["at_threshold"]
             rows.append([language, part["ece"], t["accuracy"], t["precision"], t["recall"], t["f1"]])
@@ -136,7 +159,8 @@ def markdown(results: dict) -> str:
             "## INT8 (dynamic quantisation) vs FP32, same pairs, same run",
             "",
             f"INT8 model `{q['model_int8']}` ({q['size_bytes']['int8']} bytes vs {q['size_bytes']['fp32']} FP32); "
-            f"metadata kept: {q['metadata_kept']}. Embedding cosine FP32 vs INT8: min {_fmt(q['embedding_cosine']['min'], 4)}, "
+            f"metadata kept: {q['metadata_kept']}. "
+            f"Embedding cosine FP32 vs INT8: min {_fmt(q['embedding_cosine']['min'], 4)}, "
             f"mean {_fmt(q['embedding_cosine']['mean'], 4)}.",
             "",
         ]
@@ -148,7 +172,9 @@ def markdown(results: dict) -> str:
                 f"measured here: {served['identical_to_measured']}.",
                 "",
             ]
-        rows = [[name, q["auc"]["fp32"][name], q["auc"]["int8"][name], q["auc_change"][name]] for name in q["auc"]["fp32"]]
+        rows = [
+            [name, q["auc"]["fp32"][name], q["auc"]["int8"][name], q["auc_change"][name]] for name in q["auc"]["fp32"]
+        ]
         out += _table(["pairs (ROC AUC)", "FP32", "INT8", "change"], rows)
         out += [
             "",
@@ -188,7 +214,12 @@ def plot_roc(curves: dict, path: Path, levels=(1, 2, 3, 4, 5, 6)) -> Path:
     languages = list(curves)
     columns = [*levels, None]
     fig, axes = plt.subplots(
-        len(languages), len(columns), figsize=(2.6 * len(columns), 2.6 * len(languages)), squeeze=False, sharex=True, sharey=True
+        len(languages),
+        len(columns),
+        figsize=(2.6 * len(columns), 2.6 * len(languages)),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
     )
     for row, language in enumerate(languages):
         for col, level in enumerate(columns):

@@ -59,7 +59,9 @@ def benchmark(
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(prog="python -m clonedetect.evaluation.throughput", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m clonedetect.evaluation.throughput", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--tokenizer", type=Path, default=DEFAULT_TOKENIZER)
     parser.add_argument("--tokens", type=int, default=300)

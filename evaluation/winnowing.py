@@ -50,7 +50,9 @@ def fingerprint_similarity(a: CodeFingerprint, b: CodeFingerprint) -> float:
     return float((share_a + share_b) / 2.0)
 
 
-def winnowing_similarity(code_a: str, code_b: str, language: str, k: int = DEFAULT_K, window: int = DEFAULT_WINDOW) -> float:
+def winnowing_similarity(
+    code_a: str, code_b: str, language: str, k: int = DEFAULT_K, window: int = DEFAULT_WINDOW
+) -> float:
     """Similarity of two programs in ``[0, 1]``."""
     return fingerprint_similarity(fingerprint(code_a, language, k, window), fingerprint(code_b, language, k, window))
 

@@ -104,7 +104,7 @@ def pid_listening_on(port: int) -> int | None:
 
 
 def _read_parameter(config: Path, key: str, default: int) -> int:
-    match = re.search(r'key:\s*"%s"\s*value:\s*{\s*string_value:\s*"(\d+)"' % re.escape(key), config.read_text())
+    match = re.search(rf'key:\s*"{re.escape(key)}"\s*value:\s*{{\s*string_value:\s*"(\d+)"', config.read_text())
     return int(match.group(1)) if match else default
 
 
@@ -140,7 +140,12 @@ def model_fingerprint(model_path: Path) -> dict:
     else:
         graph = onnx.load(str(model_path), load_external_data=False).graph
         parameters = sum(int(np.prod(t.dims)) for t in graph.initializer)
-    return {"path": str(model_path), "bytes": Path(model_path).stat().st_size, "sha256_16": digest, "parameters": parameters}
+    return {
+        "path": str(model_path),
+        "bytes": Path(model_path).stat().st_size,
+        "sha256_16": digest,
+        "parameters": parameters,
+    }
 
 
 # -- repositories and servers ---------------------------------------------------------
@@ -157,7 +162,7 @@ def install_model(repository: Path, model_path: Path) -> None:
 
 def with_parameter(config_text: str, key: str, value: int | str) -> str:
     """A ``config.pbtxt`` text with its string parameter ``key`` set to ``value``."""
-    pattern = r'(key:\s*"%s"\s*value:\s*{\s*string_value:\s*")[^"]*(")' % re.escape(key)
+    pattern = rf'(key:\s*"{re.escape(key)}"\s*value:\s*{{\s*string_value:\s*")[^"]*(")'
     return re.sub(pattern, rf"\g<1>{value}\g<2>", config_text)
 
 
@@ -175,18 +180,41 @@ def start_triton(repository: Path, log_dir: Path, extra: tuple[str, ...] = ()):
 class PerRequestService:
     """The baseline service in its own process group, stopped by PID."""
 
-    def __init__(self, tokenizer: Path, model: Path, workers: int, intra: int, inter: int, log_path: Path,
-                 spinning: bool = True, max_windows: int = 64):  # fmt: skip
+    def __init__(
+        self,
+        tokenizer: Path,
+        model: Path,
+        workers: int,
+        intra: int,
+        inter: int,
+        log_path: Path,
+        spinning: bool = True,
+        max_windows: int = 64,
+    ):
         from clonedetect import server
 
         self.port = server.free_port()
         self.url = f"127.0.0.1:{self.port}"
         command = [
-            sys.executable, "-m", "clonedetect.load_tests.per_request_server",
-            "--port", str(self.port), "--tokenizer", str(tokenizer), "--model", str(model),
-            "--workers", str(workers), "--intra-op-threads", str(intra), "--inter-op-threads", str(inter),
-            "--max-windows-per-call", str(max_windows), *([] if spinning else ["--no-spinning"]),
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "clonedetect.load_tests.per_request_server",
+            "--port",
+            str(self.port),
+            "--tokenizer",
+            str(tokenizer),
+            "--model",
+            str(model),
+            "--workers",
+            str(workers),
+            "--intra-op-threads",
+            str(intra),
+            "--inter-op-threads",
+            str(inter),
+            "--max-windows-per-call",
+            str(max_windows),
+            *([] if spinning else ["--no-spinning"]),
+        ]
         self._log = open(log_path, "wb")
         self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -210,8 +238,16 @@ class PerRequestService:
 
 
 # -- measurements -----------------------------------------------------------------------
-def measure_interleaved(targets: list[dict], concurrency: int, duration_s: float, warmup_s: float, slice_s: float,
-                        corpus_size: int, work_dir: Path, tag: str) -> list[dict]:  # fmt: skip
+def measure_interleaved(
+    targets: list[dict],
+    concurrency: int,
+    duration_s: float,
+    warmup_s: float,
+    slice_s: float,
+    corpus_size: int,
+    work_dir: Path,
+    tag: str,
+) -> list[dict]:
     """Several targets measured by one :mod:`loadgen` process, interleaved in slices.
     Returns one result per target, in order (a failed run gives failing results).
 
@@ -222,9 +258,14 @@ def measure_interleaved(targets: list[dict], concurrency: int, duration_s: float
     else:
         settle_s = 1.0
     spec = {
-        "targets": targets, "concurrency": concurrency, "duration_s": duration_s, "warmup_s": warmup_s,
-        "slice_s": slice_s, "settle_s": settle_s, "corpus_size": corpus_size,
-    }  # fmt: skip
+        "targets": targets,
+        "concurrency": concurrency,
+        "duration_s": duration_s,
+        "warmup_s": warmup_s,
+        "slice_s": slice_s,
+        "settle_s": settle_s,
+        "corpus_size": corpus_size,
+    }
     spec_path, out_path = work_dir / f"spec-{tag}.json", work_dir / f"result-{tag}.json"
     spec_path.write_text(json.dumps(spec))
     out_path.unlink(missing_ok=True)
@@ -232,11 +273,19 @@ def measure_interleaved(targets: list[dict], concurrency: int, duration_s: float
     limit = len(targets) * (warmup_s + duration_s + slices * (settle_s + 0.5)) + 120 + 60 * slices
     completed = subprocess.run(
         [sys.executable, "-m", "clonedetect.load_tests.loadgen", str(spec_path), str(out_path)],
-        capture_output=True, text=True, timeout=limit,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=limit,
+    )
     if completed.returncode != 0 or not out_path.exists():
-        failed = {"throughput": 0.0, "p50_ms": float("nan"), "p99_ms": float("nan"), "requests": 0, "failures": 1,
-                  "failure_samples": [f"load generator failed ({completed.returncode}): {completed.stderr[-1500:]}"]}  # fmt: skip
+        failed = {
+            "throughput": 0.0,
+            "p50_ms": float("nan"),
+            "p99_ms": float("nan"),
+            "requests": 0,
+            "failures": 1,
+            "failure_samples": [f"load generator failed ({completed.returncode}): {completed.stderr[-1500:]}"],
+        }
         return [dict(failed) for _ in targets]
     return [_short(r) for r in json.loads(out_path.read_text())["results"]]
 
@@ -253,9 +302,22 @@ def _median_run(runs: list[dict]) -> dict:
 
 def _short(result: dict) -> dict:
     keep = (
-        "throughput", "throughput_completed", "p50_ms", "p90_ms", "p99_ms", "mean_ms", "requests", "failures",
-        "failure_samples", "batch_size", "workers", "intra_op_threads", "client_gap_ms", "cpu", "window_s",
-    )  # fmt: skip
+        "throughput",
+        "throughput_completed",
+        "p50_ms",
+        "p90_ms",
+        "p99_ms",
+        "mean_ms",
+        "requests",
+        "failures",
+        "failure_samples",
+        "batch_size",
+        "workers",
+        "intra_op_threads",
+        "client_gap_ms",
+        "cpu",
+        "window_s",
+    )
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items() if k in keep}
 
 
@@ -301,10 +363,15 @@ def compare_servers(
             triton_pids = [pid] if pid else []
         if "per_request" in modes:
             per_request = PerRequestService(
-                tokenizer_path, model_path, settings["workers"], settings["intra_op_threads"],
-                settings["inter_op_threads"], work_dir / "per_request.log",
-                spinning=bool(settings["allow_spinning"]), max_windows=settings["max_windows_per_call"],
-            )  # fmt: skip
+                tokenizer_path,
+                model_path,
+                settings["workers"],
+                settings["intra_op_threads"],
+                settings["inter_op_threads"],
+                work_dir / "per_request.log",
+                spinning=bool(settings["allow_spinning"]),
+                max_windows=settings["max_windows_per_call"],
+            )
             stack.callback(per_request.stop)
             per_request.wait_until_ready()
         if triton_pids:
@@ -313,13 +380,20 @@ def compare_servers(
             memory["per_request_idle"] = process_tree_memory(per_request.process.pid)
 
         inprocess = {
-            "mode": "inprocess_batched", "tokenizer": str(tokenizer_path), "model": str(model_path),
-            "workers": settings["workers"], "intra_op_threads": settings["intra_op_threads"],
-            "inter_op_threads": settings["inter_op_threads"], "allow_spinning": settings["allow_spinning"],
+            "mode": "inprocess_batched",
+            "tokenizer": str(tokenizer_path),
+            "model": str(model_path),
+            "workers": settings["workers"],
+            "intra_op_threads": settings["intra_op_threads"],
+            "inter_op_threads": settings["inter_op_threads"],
+            "allow_spinning": settings["allow_spinning"],
             "max_windows_per_call": settings["max_windows_per_call"],
-        }  # fmt: skip
+        }
         served = {
-            "per_request": {"url": per_request.url if per_request else None, "server_pids": [per_request.process.pid] if per_request else []},
+            "per_request": {
+                "url": per_request.url if per_request else None,
+                "server_pids": [per_request.process.pid] if per_request else [],
+            },
             # Every Triton request is a program never sent before: the shipped response
             # cache would otherwise answer the corpus's repeats and measure the cache.
             "triton_http": {"url": http_url, "server_pids": triton_pids, "unique": True},
@@ -342,21 +416,43 @@ def compare_servers(
             best = None
             if "inprocess_batched" in modes:
                 targets = [
-                    {**inprocess, "name": f"workers{w}_threads{t}_batch{b}", "workers": w, "intra_op_threads": t, "batch_size": b}
+                    {
+                        **inprocess,
+                        "name": f"workers{w}_threads{t}_batch{b}",
+                        "workers": w,
+                        "intra_op_threads": t,
+                        "batch_size": b,
+                    }
                     for w, t, b in sweep_keys
                 ]
-                measured = measure_interleaved(targets, 1, duration_s, warmup_s, slice_s, corpus_size, work_dir, f"sweep{round_index}")
-                for target, result in zip(targets, measured):
-                    result.update(workers=target["workers"], intra_op_threads=target["intra_op_threads"], batch_size=target["batch_size"])
+                measured = measure_interleaved(
+                    targets, 1, duration_s, warmup_s, slice_s, corpus_size, work_dir, f"sweep{round_index}"
+                )
+                for target, result in zip(targets, measured, strict=True):
+                    result.update(
+                        workers=target["workers"],
+                        intra_op_threads=target["intra_op_threads"],
+                        batch_size=target["batch_size"],
+                    )
                     sweep_runs.setdefault(target["name"], []).append(result)
-                    log(f"  inprocess {target['name']:<30} {result['throughput']:8.1f} programs/s  p50 {result['p50_ms']:7.1f} ms")
+                    log(
+                        f"  inprocess {target['name']:<30} {result['throughput']:8.1f} programs/s  "
+                        f"p50 {result['p50_ms']:7.1f} ms"
+                    )
                 best = targets[int(np.argmax([r["throughput"] for r in measured]))]
             for concurrency in concurrencies:
                 targets, names = [], []
                 if "inprocess_batched" in modes:
                     # the encoder's own layout, ``concurrency`` programs waiting: what Triton batches
                     workers = min(settings["workers"], concurrency)
-                    targets.append({**inprocess, "name": "inprocess_batched", "workers": workers, "batch_size": max(1, concurrency // workers)})
+                    targets.append(
+                        {
+                            **inprocess,
+                            "name": "inprocess_batched",
+                            "workers": workers,
+                            "batch_size": max(1, concurrency // workers),
+                        }
+                    )
                     names.append("inprocess_batched")
                     if concurrency == top and best is not None:  # the hardware limit, in this same run
                         targets.append({**best, "name": "inprocess_best"})
@@ -364,17 +460,32 @@ def compare_servers(
                 for mode in (m for m in SERVED_MODES if m in modes):
                     targets.append({"mode": mode, "name": mode, **served[mode]})
                     names.append(mode)
-                measured = measure_interleaved(targets, concurrency, duration_s, warmup_s, slice_s, corpus_size, work_dir, f"c{concurrency}r{round_index}")
-                by_name = dict(zip(names, measured))
+                measured = measure_interleaved(
+                    targets,
+                    concurrency,
+                    duration_s,
+                    warmup_s,
+                    slice_s,
+                    corpus_size,
+                    work_dir,
+                    f"c{concurrency}r{round_index}",
+                )
+                by_name = dict(zip(names, measured, strict=True))
                 if concurrency == top and "inprocess_batched" in by_name:
-                    same_run_limit.append(max(by_name[n]["throughput"] for n in ("inprocess_batched", "inprocess_best") if n in by_name))
+                    same_run_limit.append(
+                        max(by_name[n]["throughput"] for n in ("inprocess_batched", "inprocess_best") if n in by_name)
+                    )
                 for name, result in by_name.items():
                     if name == "inprocess_best":
-                        log(f"  {'(hardware limit)':<17} c={concurrency:<4} {result['throughput']:8.1f} programs/s  ({best['name']})")
+                        log(
+                            f"  {'(hardware limit)':<17} c={concurrency:<4} {result['throughput']:8.1f} programs/s  "
+                            f"({best['name']})"
+                        )
                         continue
                     runs.setdefault((name, concurrency), []).append(result)
                     log(
-                        f"  {name:<17} c={concurrency:<4} {result['throughput']:8.1f} programs/s  p50 {result['p50_ms']:7.1f} ms"
+                        f"  {name:<17} c={concurrency:<4} {result['throughput']:8.1f} programs/s  "
+                        f"p50 {result['p50_ms']:7.1f} ms"
                         f"  p99 {result['p99_ms']:7.1f} ms  failures {result['failures']}"
                     )
         if sweep_runs:
@@ -382,9 +493,12 @@ def compare_servers(
             best_name = max(sweep, key=lambda k: sweep[k]["throughput"])
             out["inprocess_batch_sweep"] = sweep
             out["hardware_limit"] = {
-                "setting": best_name, "batch_size": sweep[best_name]["batch_size"], "workers": sweep[best_name]["workers"],
-                "intra_op_threads": sweep[best_name]["intra_op_threads"], "throughput": sweep[best_name]["throughput"],
-            }  # fmt: skip
+                "setting": best_name,
+                "batch_size": sweep[best_name]["batch_size"],
+                "workers": sweep[best_name]["workers"],
+                "intra_op_threads": sweep[best_name]["intra_op_threads"],
+                "throughput": sweep[best_name]["throughput"],
+            }
             if same_run_limit:
                 # measured interleaved with the served modes at the top concurrency: the ratio's reference
                 out["hardware_limit"]["throughput_same_run"] = float(np.median(same_run_limit))
@@ -406,7 +520,12 @@ def compare_servers(
 def _target_row(name: str, concurrency: str, value: float, at_most: bool = False) -> dict:
     target = TARGETS[name]
     met = value <= target if at_most else value >= target
-    return {"concurrency": int(concurrency), "value": round(value, 3), "target": f"{'<=' if at_most else '>='} {target}", "met": met}
+    return {
+        "concurrency": int(concurrency),
+        "value": round(value, 3),
+        "target": f"{'<=' if at_most else '>='} {target}",
+        "met": met,
+    }
 
 
 def ratios(out: dict) -> dict:
@@ -427,19 +546,25 @@ def ratios(out: dict) -> dict:
         rows["grpc_over_per_request"] = _target_row("grpc_over_per_request", top, value)
     if per_request.get(low):
         value = grpc[low]["p50_ms"] - per_request[low]["p50_ms"]
-        rows["grpc_p50_c1_minus_per_request_ms"] = _target_row("grpc_p50_c1_minus_per_request_ms", low, value, at_most=True)
+        rows["grpc_p50_c1_minus_per_request_ms"] = _target_row(
+            "grpc_p50_c1_minus_per_request_ms", low, value, at_most=True
+        )
     return rows
 
 
 # -- scan scale ---------------------------------------------------------------------------
-def scan_scale(grpc_url: str, n: int, per_request_results: dict, log=print, batch_size: int = 16, concurrency: int = 8) -> dict:
+def scan_scale(
+    grpc_url: str, n: int, per_request_results: dict, log=print, batch_size: int = 16, concurrency: int = 8
+) -> dict:
     """Wall time to embed ``n`` real programs through Triton (gRPC client) and compute all
     n(n-1)/2 cosine similarities (one matmul), beside the per-request design's cost for the
     same n: every comparison = 2 embeddings at its measured time per program."""
     from clonedetect.client import CloneDetectorClient
 
     programs = list(payloads.load_corpus(n, seed=1).programs)
-    with CloneDetectorClient(grpc_url, protocol="grpc", batch_size=batch_size, concurrency=concurrency, timeout=600) as client:
+    with CloneDetectorClient(
+        grpc_url, protocol="grpc", batch_size=batch_size, concurrency=concurrency, timeout=600
+    ) as client:
         client.embed(programs[: min(n, 32)])  # warm connections
         started = time.perf_counter()
         embeddings = client.embed(programs)
@@ -469,7 +594,9 @@ def scan_scale(grpc_url: str, n: int, per_request_results: dict, log=print, batc
             "best_throughput": round(best["throughput"], 2),
             "total_s_at_best_throughput": round(pairs * 2 / best["throughput"], 1),
         }
-        result["speedup_vs_sequential"] = round(result["per_request_design"]["total_s_sequential"] / result["total_s"], 1)
+        result["speedup_vs_sequential"] = round(
+            result["per_request_design"]["total_s_sequential"] / result["total_s"], 1
+        )
     log(f"  scan of {n} programs: {result['total_s']:.1f} s through Triton ({pairs} similarities)")
     return result
 
@@ -488,7 +615,9 @@ def build_bert_base_repository(target: Path, base_repository: Path, window: int 
     repository = copy_repository(base_repository, target)
     vocab = CodeTokenizer.from_file(repository / "code_tokenizer" / "1" / "tokenizer.json").vocab_size
     torch.manual_seed(seed)
-    config = EncoderConfig(vocab_size=vocab, dim=768, layers=12, heads=12, ffn_dim=3072, window=window, embedding_dim=EMBEDDING_DIM)
+    config = EncoderConfig(
+        vocab_size=vocab, dim=768, layers=12, heads=12, ffn_dim=3072, window=window, embedding_dim=EMBEDDING_DIM
+    )
     model = CodeEncoder(config).eval()
     export_onnx(model, repository / "code_clone_detector" / "1" / "model.onnx")
     set_pad_multiple(repository, window)
@@ -497,22 +626,33 @@ def build_bert_base_repository(target: Path, base_repository: Path, window: int 
 
 # -- report -----------------------------------------------------------------------------------
 def format_table(report: dict) -> str:
-    lines = [f"{'mode':<18} {'conc':>5} {'programs/s':>11} {'p50 ms':>9} {'p99 ms':>9} {'fails':>6} {'client cores':>13} {'server cores':>13} {'system %':>9}"]
+    lines = [
+        f"{'mode':<18} {'conc':>5} {'programs/s':>11} {'p50 ms':>9} {'p99 ms':>9} {'fails':>6} "
+        f"{'client cores':>13} {'server cores':>13} {'system %':>9}"
+    ]
     for mode, rows in report["results"].items():
         for concurrency, r in sorted(rows.items(), key=lambda kv: int(kv[0])):
-            cpu = r.get("cpu", {})
+            cpu, nan = r.get("cpu", {}), float("nan")
             lines.append(
-                f"{mode:<18} {concurrency:>5} {r['throughput']:>11.1f} {r['p50_ms']:>9.1f} {r['p99_ms']:>9.1f} {r['failures']:>6} "
-                f"{cpu.get('client_cores', float('nan')):>13.2f} {cpu.get('server_cores', float('nan')):>13.2f} {cpu.get('system_util_pct', float('nan')):>9.1f}"
+                f"{mode:<18} {concurrency:>5} {r['throughput']:>11.1f} {r['p50_ms']:>9.1f} {r['p99_ms']:>9.1f} "
+                f"{r['failures']:>6} {cpu.get('client_cores', nan):>13.2f} {cpu.get('server_cores', nan):>13.2f} "
+                f"{cpu.get('system_util_pct', nan):>9.1f}"
             )
     if "hardware_limit" in report:
         h = report["hardware_limit"]
         lines.append(
             f"hardware limit (in-process sweep best: {h['setting']}): {h['throughput']:.1f} programs/s"
-            + (f"; in the c={h['concurrency']} run: {h['throughput_same_run']:.1f}" if "throughput_same_run" in h else "")
+            + (
+                f"; in the c={h['concurrency']} run: {h['throughput_same_run']:.1f}"
+                if "throughput_same_run" in h
+                else ""
+            )
         )
     for name, row in report.get("ratios", {}).items():
-        lines.append(f"{name:<36} {row['value']:>8} (target {row['target']}, c={row['concurrency']}) {'met' if row['met'] else 'MISSED'}")
+        lines.append(
+            f"{name:<36} {row['value']:>8} (target {row['target']}, c={row['concurrency']}) "
+            f"{'met' if row['met'] else 'MISSED'}"
+        )
     return "\n".join(lines)
 
 
@@ -532,9 +672,16 @@ def plot(report: dict, path: Path, title: str) -> Path:
     if "hardware_limit" in report:
         limit = report["hardware_limit"]
         if "throughput_same_run" in limit:  # measured interleaved with the served modes
-            left.axhline(limit["throughput_same_run"], color="grey", linestyle=":", label=f"hardware limit (in-process best, c={limit['concurrency']} run)")
+            left.axhline(
+                limit["throughput_same_run"],
+                color="grey",
+                linestyle=":",
+                label=f"hardware limit (in-process best, c={limit['concurrency']} run)",
+            )
         else:
-            left.axhline(limit["throughput"], color="grey", linestyle=":", label="hardware limit (in-process sweep best)")
+            left.axhline(
+                limit["throughput"], color="grey", linestyle=":", label="hardware limit (in-process sweep best)"
+            )
     ticks = sorted({int(c) for rows in report["results"].values() for c in rows})
     for axis, label in ((left, "throughput (programs/s)"), (right, "p99 latency (ms)")):
         axis.set_xscale("log", base=2)
@@ -601,11 +748,20 @@ def run_bench(
     report: dict = {
         "machine": machine_info(),
         "settings": {
-            "concurrencies": list(concurrencies), "duration_s": duration_s, "warmup_s": warmup_s, "modes": list(modes),
-            "batch_sizes": list(batch_sizes), "corpus_size": corpus_size, "programs_per_request": 1,
-            "model_repository": str(base), "model": str(model) if model else None, "triton_extra": list(triton_extra),
-            "repeats": repeats, "slice_s": slice_s, "interleaved": True,
-        },  # fmt: skip
+            "concurrencies": list(concurrencies),
+            "duration_s": duration_s,
+            "warmup_s": warmup_s,
+            "modes": list(modes),
+            "batch_sizes": list(batch_sizes),
+            "corpus_size": corpus_size,
+            "programs_per_request": 1,
+            "model_repository": str(base),
+            "model": str(model) if model else None,
+            "triton_extra": list(triton_extra),
+            "repeats": repeats,
+            "slice_s": slice_s,
+            "interleaved": True,
+        },
         "targets": TARGETS,
     }
     with tempfile.TemporaryDirectory(prefix="clonedetect-bench-") as temp:
@@ -618,10 +774,22 @@ def run_bench(
         work = temp / "work"
         work.mkdir()
         section = compare_servers(
-            repository, concurrencies=concurrencies, duration_s=duration_s, warmup_s=warmup_s, modes=modes,
-            batch_sizes=batch_sizes, corpus_size=corpus_size, work_dir=work, triton_http_url=triton_http_url,
-            triton_grpc_url=triton_grpc_url, triton_extra=triton_extra, scan_n=scan_n, repeats=repeats, slice_s=slice_s, log=log,
-        )  # fmt: skip
+            repository,
+            concurrencies=concurrencies,
+            duration_s=duration_s,
+            warmup_s=warmup_s,
+            modes=modes,
+            batch_sizes=batch_sizes,
+            corpus_size=corpus_size,
+            work_dir=work,
+            triton_http_url=triton_http_url,
+            triton_grpc_url=triton_grpc_url,
+            triton_extra=triton_extra,
+            scan_n=scan_n,
+            repeats=repeats,
+            slice_s=slice_s,
+            log=log,
+        )
         report.update(section)
         report["failures"] = _total_failures(section)
         if bert_base:
@@ -632,11 +800,17 @@ def run_bench(
             # A BERT-base call takes seconds per program on a few CPU cores: small batches in
             # the sweep, and slices long enough to hold several calls.
             bert = compare_servers(
-                bert_repo, concurrencies=tuple(bert_concurrencies or [c for c in concurrencies if c <= 8] or [1]),
-                duration_s=bert_duration_s or duration_s, warmup_s=warmup_s, modes=modes,
-                batch_sizes=(1,), corpus_size=min(corpus_size, 128), work_dir=bert_work,
-                slice_s=max(slice_s, 15.0), log=log,
-            )  # fmt: skip
+                bert_repo,
+                concurrencies=tuple(bert_concurrencies or [c for c in concurrencies if c <= 8] or [1]),
+                duration_s=bert_duration_s or duration_s,
+                warmup_s=warmup_s,
+                modes=modes,
+                batch_sizes=(1,),
+                corpus_size=min(corpus_size, 128),
+                work_dir=bert_work,
+                slice_s=max(slice_s, 15.0),
+                log=log,
+            )
             bert["architecture"] = {"layers": 12, "hidden": 768, "heads": 12, "ffn": 3072, "window": bert_window}
             report["bert_base"] = bert
             report["failures"] += _total_failures(bert)
@@ -671,16 +845,24 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per mode and concurrency")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--modes", default=",".join(MODES), help=f"comma list of {', '.join(MODES)}")
-    parser.add_argument("--batch-sizes", type=_ints, default=DEFAULT_BATCH_SIZES, help="in-process batch sizes to sweep")
+    parser.add_argument(
+        "--batch-sizes", type=_ints, default=DEFAULT_BATCH_SIZES, help="in-process batch sizes to sweep"
+    )
     parser.add_argument("--model", help="ONNX encoder to benchmark (default: the repository's)")
     parser.add_argument("--model-repository", help="repository to serve (default: the shipped one)")
     parser.add_argument("--corpus-size", type=int, default=256, help="distinct real programs sent")
     parser.add_argument("--http-url", help="use this running Triton (HTTP host:port) instead of starting one")
     parser.add_argument("--grpc-url", help="use this running Triton (gRPC host:port) instead of starting one")
     parser.add_argument("--plot", help="PNG path (default: the JSON path with .png)")
-    parser.add_argument("--bert-base", action="store_true", help="also run with a BERT-base-sized encoder (needs torch)")
+    parser.add_argument(
+        "--bert-base", action="store_true", help="also run with a BERT-base-sized encoder (needs torch)"
+    )
     parser.add_argument("--bert-window", type=int, default=256, choices=(256, 512))
-    parser.add_argument("--bert-concurrency", type=_ints, help="concurrencies for the BERT-base run (default: those of --concurrency up to 8)")
+    parser.add_argument(
+        "--bert-concurrency",
+        type=_ints,
+        help="concurrencies for the BERT-base run (default: those of --concurrency up to 8)",
+    )
     parser.add_argument("--bert-duration", type=float, help="seconds per BERT-base measurement (default: --duration)")
     parser.add_argument("--slice", type=float, default=5.0, help="seconds per interleaved slice (modes take turns)")
     parser.add_argument("--repeats", type=int, default=1, help="rounds over all modes; the median run is kept")
@@ -693,13 +875,26 @@ def command_bench(args: argparse.Namespace) -> int:
     server.unwind_on_sigterm()
     try:
         run_bench(
-            args.json, args.concurrency, args.duration, warmup_s=args.warmup, model=args.model,
-            model_repository=args.model_repository, modes=tuple(m.strip() for m in args.modes.split(",")),
-            batch_sizes=args.batch_sizes, corpus_size=args.corpus_size, triton_http_url=args.http_url,
-            triton_grpc_url=args.grpc_url, plot_path=args.plot, bert_base=args.bert_base, bert_window=args.bert_window,
-            bert_concurrencies=args.bert_concurrency, bert_duration_s=args.bert_duration, scan_n=args.scan,
-            repeats=args.repeats, slice_s=args.slice,
-        )  # fmt: skip
+            args.json,
+            args.concurrency,
+            args.duration,
+            warmup_s=args.warmup,
+            model=args.model,
+            model_repository=args.model_repository,
+            modes=tuple(m.strip() for m in args.modes.split(",")),
+            batch_sizes=args.batch_sizes,
+            corpus_size=args.corpus_size,
+            triton_http_url=args.http_url,
+            triton_grpc_url=args.grpc_url,
+            plot_path=args.plot,
+            bert_base=args.bert_base,
+            bert_window=args.bert_window,
+            bert_concurrencies=args.bert_concurrency,
+            bert_duration_s=args.bert_duration,
+            scan_n=args.scan,
+            repeats=args.repeats,
+            slice_s=args.slice,
+        )
     except BenchFailed as failure:
         print(f"clonedetect bench: FAILED: {failure}", file=sys.stderr)
         return 1

@@ -15,7 +15,9 @@ from pathlib import Path
 from clonedetect.onnx_encoder import OnnxEncoder
 
 
-def make_encoder(model_path: Path | str, intra_op_threads: int = 2, inter_op_threads: int = 1, spinning: bool = True) -> OnnxEncoder:
+def make_encoder(
+    model_path: Path | str, intra_op_threads: int = 2, inter_op_threads: int = 1, spinning: bool = True
+) -> OnnxEncoder:
     return OnnxEncoder(
         model_path, intra_op_threads=intra_op_threads, inter_op_threads=inter_op_threads, allow_spinning=spinning
     )

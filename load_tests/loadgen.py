@@ -97,7 +97,9 @@ def make_caller(spec: dict):
         binary = bool(spec.get("http_binary", True))
 
         def factory():
-            client = module.InferenceServerClient(url, concurrency=1, connection_timeout=timeout, network_timeout=timeout)
+            client = module.InferenceServerClient(
+                url, concurrency=1, connection_timeout=timeout, network_timeout=timeout
+            )
 
             def call(index: int) -> None:
                 tensor = module.InferInput("CODE", [1, 1], "BYTES")
@@ -119,7 +121,9 @@ def make_caller(spec: dict):
             client = HTTPClient(host, int(port), concurrency=1, connection_timeout=timeout, network_timeout=timeout)
 
             def call(index: int) -> None:
-                response = client.post("/embed", body=bodies[index], headers={"Content-Type": "text/plain; charset=utf-8"})
+                response = client.post(
+                    "/embed", body=bodies[index], headers={"Content-Type": "text/plain; charset=utf-8"}
+                )
                 body = response.read()
                 if response.status_code != 200:
                     raise RuntimeError(f"HTTP {response.status_code}: {body[:200]!r}")
@@ -162,9 +166,11 @@ class Target:
 
         self.tokenizer = CodeTokenizer.from_file(target["tokenizer"])
         self.encoder = make_encoder(
-            target["model"], int(target.get("intra_op_threads", 2)), int(target.get("inter_op_threads", 1)),
+            target["model"],
+            int(target.get("intra_op_threads", 2)),
+            int(target.get("inter_op_threads", 1)),
             spinning=bool(int(target.get("allow_spinning", 1))),
-        )  # fmt: skip
+        )
         self.max_windows = int(target.get("max_windows_per_call", 64))
         self.batch_size = int(target.get("batch_size") or self.concurrency)
         self.programs = self.spec["_programs"]
@@ -282,7 +288,8 @@ class Target:
             "failures": len(self.failures),
             "failure_samples": self.failures[:5],
             "throughput": self.throughput(),
-            "throughput_completed": self.completed / max(self.window, 1e-9),  # answers inside the windows / their length
+            "throughput_completed": self.completed
+            / max(self.window, 1e-9),  # answers inside the windows / their length
             "p50_ms": float(np.percentile(latencies, 50)),
             "p90_ms": float(np.percentile(latencies, 90)),
             "p99_ms": float(np.percentile(latencies, 99)),
@@ -312,7 +319,11 @@ def run(spec: dict) -> dict:
 
     concurrency = int(spec["concurrency"])
     single = "targets" not in spec
-    targets_spec = [{"mode": spec["mode"], "url": spec.get("url"), "server_pids": spec.get("server_pids", [])}] if single else spec["targets"]
+    targets_spec = (
+        [{"mode": spec["mode"], "url": spec.get("url"), "server_pids": spec.get("server_pids", [])}]
+        if single
+        else spec["targets"]
+    )
     targets = [Target(spec, t, programs(t), concurrency) for t in targets_spec]
     duration = float(spec["duration_s"])
     slices = max(1, math.ceil(duration / float(spec.get("slice_s") or duration)))

@@ -78,7 +78,10 @@ def corpus(options):
     key = (options.corpus_size, options.corpus_seed)
     if key not in _CORPUS:
         programs = payloads.load_corpus(options.corpus_size, options.corpus_seed)
-        _CORPUS[key] = (programs, payloads.comparison_pairs(programs, max(64, options.corpus_size // 2), options.corpus_seed))
+        _CORPUS[key] = (
+            programs,
+            payloads.comparison_pairs(programs, max(64, options.corpus_size // 2), options.corpus_seed),
+        )
     return _CORPUS[key]
 
 
@@ -150,7 +153,9 @@ class TritonUser(User):
         self.compare_batch = max(1, options.compare_batch)
         self.think_time = options.think_time
         url = self.host if self.protocol == "http" else options.grpc_host
-        self.triton = TritonLocustClient(self.environment, self.protocol, strip_scheme(url or DEFAULT_HTTP_HOST), options.request_timeout)
+        self.triton = TritonLocustClient(
+            self.environment, self.protocol, strip_scheme(url or DEFAULT_HTTP_HOST), options.request_timeout
+        )
         self.programs, self.pairs = corpus(options)
 
     def on_stop(self) -> None:

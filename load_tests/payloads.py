@@ -78,7 +78,11 @@ def _bigclonebench(rng: random.Random, count: int, max_chars: int) -> list[tuple
     paths = list(data.bigclonebench_functions().values())
     chosen = rng.sample(paths, min(count * 2, len(paths)))
     return _first_readable(
-        chosen, lambda path: path.read_text(encoding="utf-8", errors="replace"), lambda path: f"bcb:{path.stem}", count, max_chars
+        chosen,
+        lambda path: path.read_text(encoding="utf-8", errors="replace"),
+        lambda path: f"bcb:{path.stem}",
+        count,
+        max_chars,
     )
 
 
@@ -91,7 +95,9 @@ def _read_utf8(path) -> str | None:
 
 def _stdlib(rng: random.Random, count: int, max_chars: int) -> list[tuple[str, str]]:
     paths = data.python_stdlib_files()
-    return _first_readable(rng.sample(paths, len(paths)), _read_utf8, lambda path: f"stdlib:{path.stem}", count, max_chars)
+    return _first_readable(
+        rng.sample(paths, len(paths)), _read_utf8, lambda path: f"stdlib:{path.stem}", count, max_chars
+    )
 
 
 _SOURCES = {"poj104": _poj104, "bigclonebench": _bigclonebench, "stdlib": _stdlib}
@@ -120,7 +126,9 @@ def load_corpus(count: int = 512, seed: int = 0, max_chars: int = DEFAULT_MAX_CH
     return Corpus(tuple(r[0] for r in rows), tuple(r[1] for r in rows), tuple(r[2] for r in rows))
 
 
-def comparison_pairs(corpus: Corpus, count: int = 256, seed: int = 0, clone_share: float = 0.3) -> list[tuple[str, str]]:
+def comparison_pairs(
+    corpus: Corpus, count: int = 256, seed: int = 0, clone_share: float = 0.3
+) -> list[tuple[str, str]]:
     """Pairs of programs to compare: a share are same-problem POJ-104 pairs (clones),
     the rest random pairs (mostly unrelated), as a plagiarism scan would submit."""
     rng = random.Random(seed)

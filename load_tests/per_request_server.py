@@ -85,8 +85,16 @@ class ReusePortServer(ThreadingHTTPServer):
         super().server_bind()
 
 
-def serve(host: str, port: int, tokenizer_path: Path, model_path: Path, intra: int, inter: int,
-          spinning: bool = True, max_windows: int = 64) -> None:  # fmt: skip
+def serve(
+    host: str,
+    port: int,
+    tokenizer_path: Path,
+    model_path: Path,
+    intra: int,
+    inter: int,
+    spinning: bool = True,
+    max_windows: int = 64,
+) -> None:
     from clonedetect.load_tests.encoders import make_encoder
     from clonedetect.preprocessing.tokenization import CodeTokenizer
 

@@ -56,7 +56,13 @@ def process_tree_memory(pid: int) -> dict:
     rows = []
     for process in process_tree(pid):
         try:
-            rows.append({"pid": process.pid, "process": _process_label(process), "rss_mb": round(process.memory_info().rss / 2**20, 1)})
+            rows.append(
+                {
+                    "pid": process.pid,
+                    "process": _process_label(process),
+                    "rss_mb": round(process.memory_info().rss / 2**20, 1),
+                }
+            )
         except psutil.NoSuchProcess:
             pass
     return {"total_rss_mb": round(sum(r["rss_mb"] for r in rows), 1), "processes": rows}

@@ -40,7 +40,7 @@ KILL_GRACE_S = 5.0
 class LoadTestFailed(RuntimeError):
     """The load run had failures, did not end by itself, or sent nothing."""
 
-    def __init__(self, message: str, summary: "LoadSummary | None" = None):
+    def __init__(self, message: str, summary: LoadSummary | None = None):
         super().__init__(message)
         self.summary = summary
 
@@ -318,7 +318,9 @@ def run_load(
 
 
 def format_summary(summary: LoadSummary) -> str:
-    lines = [f"{'type':<6} {'name':<16} {'requests':>9} {'fails':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"]
+    lines = [
+        f"{'type':<6} {'name':<16} {'requests':>9} {'fails':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+    ]
     for r in summary.rows:
         lines.append(
             f"{r['type']:<6} {r['name']:<16} {r['requests']:>9} {r['failures']:>6} {r['rps']:>8.1f} "

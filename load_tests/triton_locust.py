@@ -51,7 +51,9 @@ def check_embeddings(embeddings: np.ndarray, count: int) -> None:
 
     expected = (count, EMBEDDING_DIM)
     if embeddings is None or embeddings.shape != expected:
-        raise ResponseCheckError(f"EMBEDDING has shape {None if embeddings is None else embeddings.shape}, expected {expected}")
+        raise ResponseCheckError(
+            f"EMBEDDING has shape {None if embeddings is None else embeddings.shape}, expected {expected}"
+        )
     norms = np.linalg.norm(embeddings, axis=1)
     if not np.all(np.isfinite(norms)) or np.any(np.abs(norms - 1.0) > 1e-3):
         raise ResponseCheckError("EMBEDDING rows are not finite unit vectors")
@@ -64,7 +66,7 @@ def check_scores(similarity: np.ndarray, probability: np.ndarray, count: int) ->
         raise ResponseCheckError("SIMILARITY outside [-1, 1] or PROBABILITY outside [0, 1]")
 
 
-_OPEN_CLIENTS: "weakref.WeakSet[TritonLocustClient]" = weakref.WeakSet()
+_OPEN_CLIENTS: weakref.WeakSet[TritonLocustClient] = weakref.WeakSet()
 
 
 def close_all_clients() -> None:

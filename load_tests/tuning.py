@@ -27,9 +27,9 @@ import tempfile
 import time
 import urllib.request
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -52,7 +52,9 @@ def _edit(repository: Path, parts: tuple[str, ...], change: Callable[[str], str]
 
 
 def set_instance_count(count: int, parts=ENCODER_BUNDLED):
-    return lambda repo: _edit(repo, parts, lambda t: re.sub(r"(instance_group\s*\[\s*{\s*count:\s*)\d+", rf"\g<1>{count}", t))
+    return lambda repo: _edit(
+        repo, parts, lambda t: re.sub(r"(instance_group\s*\[\s*{\s*count:\s*)\d+", rf"\g<1>{count}", t)
+    )
 
 
 def set_parameter(key: str, value: int | str, parts=ENCODER_BUNDLED):
@@ -93,7 +95,10 @@ def patch_encoder_model():
         if "max_windows_per_call" in text:
             return text + "\n"  # already patched (the edit must change something)
         text = text.replace(marker, _ENCODER_PATCH + marker, 1)
-        return text.replace("self.encoder.embed_sequences(sequences)", "self.encoder.embed_sequences(sequences, max_batch=self.max_windows)")
+        return text.replace(
+            "self.encoder.embed_sequences(sequences)",
+            "self.encoder.embed_sequences(sequences, max_batch=self.max_windows)",
+        )
 
     return lambda repo: _edit(repo, ("code_clone_detector", "1", "model.py"), change)
 
@@ -111,8 +116,9 @@ def max_windows_per_call(windows: int):
     return [patch_encoder_model(), add_parameter("max_windows_per_call", windows)]
 
 
-def tuned_edits(instances: int = 2, intra: int = 1, spinning: bool = False, max_windows: int = 64,
-                dynamic_batching: bool = False) -> list:  # fmt: skip
+def tuned_edits(
+    instances: int = 2, intra: int = 1, spinning: bool = False, max_windows: int = 64, dynamic_batching: bool = False
+) -> list:
     """Encoder settings; the defaults are the recommended ones (see docs/PERFORMANCE.md):
     one instance per core with one ORT thread each, ORT spin-waiting off, and no dynamic
     batching (one program per ORT call: larger calls are slower per program on CPU)."""
@@ -146,33 +152,113 @@ class Variant:
 
 VARIANTS = [  # in groups of 3 after the baseline (see run_tuning): related variants share a run
     Variant(
-        "baseline", "shipped bundled config: 1 tokenizer, 1 encoder (2 ORT threads, spin-waiting off), no queue delay, "
-        "response cache on clone_embed", modes=("triton_grpc", "triton_http"),
+        "baseline",
+        "shipped bundled config: 1 tokenizer, 1 encoder (2 ORT threads, spin-waiting off), no queue delay, "
+        "response cache on clone_embed",
+        modes=("triton_grpc", "triton_http"),
         loadgen={"unique": True},
-    ),  # fmt: skip
-    Variant("http_json", "HTTP with JSON tensors instead of the binary extension", modes=("triton_http",), loadgen={"http_binary": False, "unique": True}),
-    Variant("tokenizer_x2", "2 tokenizer instances", [set_instance_count(2, TOKENIZER)], loadgen={"unique": True}),
-    Variant("tokenizer_pad_1", "tokenizer pads to the request's longest program only (pad_to_multiple_of 1)", [set_parameter("pad_to_multiple_of", 1, TOKENIZER)], loadgen={"unique": True}),
-    Variant("intra1", "1 encoder instance, 1 ORT intra-op thread", [set_parameter("intra_op_thread_count", 1)], loadgen={"unique": True}),
-    Variant("intra0", "1 encoder instance, ORT default intra-op threads (one per core)", [set_parameter("intra_op_thread_count", 0)], loadgen={"unique": True}),
-    Variant("inter2", "ORT inter-op threads 2 (parallel graph branches)", [set_parameter("inter_op_thread_count", 2)], loadgen={"unique": True}),
-    Variant("encoder_x2_intra1", "2 encoder instances, 1 ORT thread each", [set_instance_count(2), set_parameter("intra_op_thread_count", 1)], loadgen={"unique": True}),
-    Variant("encoder_x2_intra2", "2 encoder instances, 2 ORT threads each (4 threads on 2 cores)", [set_instance_count(2)], loadgen={"unique": True}),
-    Variant("spin", "ORT spin-waiting on (the ORT default), 2 threads", [set_ort_spinning(True)], loadgen={"unique": True}),
-    Variant("spin_intra1", "ORT spin-waiting on, 1 thread", [set_ort_spinning(True), set_parameter("intra_op_thread_count", 1)], loadgen={"unique": True}),
-    Variant("max_windows_16", "at most 16 windows (4096 tokens) per ORT call", max_windows_per_call(16), loadgen={"unique": True}),
-    Variant("max_windows_4", "at most 4 windows per ORT call", max_windows_per_call(4), loadgen={"unique": True}),
-    Variant("tuned_no_batching", "shared cores: 2 encoder instances x 1 thread, no dynamic batching", tuned_edits(), loadgen={"unique": True}),
-    Variant("no_dynamic_batching", "shipped threads (1 instance x 2), no dynamic batching on the encoder", [remove_dynamic_batching()], loadgen={"unique": True}),
-    Variant("encoder_delay_500", "encoder max_queue_delay 500 us", [set_dynamic_batching(500)], loadgen={"unique": True}),
-    Variant("encoder_delay_2000", "encoder max_queue_delay 2000 us", [set_dynamic_batching(2000)], loadgen={"unique": True}),
-    Variant("encoder_preferred_8_16_delay_1000", "encoder preferred batch [8, 16], delay 1000 us", [set_dynamic_batching(1000, (8, 16))], loadgen={"unique": True}),
-    Variant("encoder_preferred_16_32_delay_1000", "encoder preferred batch [16, 32], delay 1000 us", [set_dynamic_batching(1000, (16, 32))], loadgen={"unique": True}),
+    ),
     Variant(
-        "cache_repeated", "shipped caches, the same 32 distinct programs resubmitted",
-        loadgen={"distinct_programs": 32}, cache_models=("clone_embed",),
-    ),  # fmt: skip
-    Variant("no_cache_repeated", "no response cache, the same 32 distinct programs resubmitted", NO_CACHE, loadgen={"distinct_programs": 32}),
+        "http_json",
+        "HTTP with JSON tensors instead of the binary extension",
+        modes=("triton_http",),
+        loadgen={"http_binary": False, "unique": True},
+    ),
+    Variant("tokenizer_x2", "2 tokenizer instances", [set_instance_count(2, TOKENIZER)], loadgen={"unique": True}),
+    Variant(
+        "tokenizer_pad_1",
+        "tokenizer pads to the request's longest program only (pad_to_multiple_of 1)",
+        [set_parameter("pad_to_multiple_of", 1, TOKENIZER)],
+        loadgen={"unique": True},
+    ),
+    Variant(
+        "intra1",
+        "1 encoder instance, 1 ORT intra-op thread",
+        [set_parameter("intra_op_thread_count", 1)],
+        loadgen={"unique": True},
+    ),
+    Variant(
+        "intra0",
+        "1 encoder instance, ORT default intra-op threads (one per core)",
+        [set_parameter("intra_op_thread_count", 0)],
+        loadgen={"unique": True},
+    ),
+    Variant(
+        "inter2",
+        "ORT inter-op threads 2 (parallel graph branches)",
+        [set_parameter("inter_op_thread_count", 2)],
+        loadgen={"unique": True},
+    ),
+    Variant(
+        "encoder_x2_intra1",
+        "2 encoder instances, 1 ORT thread each",
+        [set_instance_count(2), set_parameter("intra_op_thread_count", 1)],
+        loadgen={"unique": True},
+    ),
+    Variant(
+        "encoder_x2_intra2",
+        "2 encoder instances, 2 ORT threads each (4 threads on 2 cores)",
+        [set_instance_count(2)],
+        loadgen={"unique": True},
+    ),
+    Variant(
+        "spin", "ORT spin-waiting on (the ORT default), 2 threads", [set_ort_spinning(True)], loadgen={"unique": True}
+    ),
+    Variant(
+        "spin_intra1",
+        "ORT spin-waiting on, 1 thread",
+        [set_ort_spinning(True), set_parameter("intra_op_thread_count", 1)],
+        loadgen={"unique": True},
+    ),
+    Variant(
+        "max_windows_16",
+        "at most 16 windows (4096 tokens) per ORT call",
+        max_windows_per_call(16),
+        loadgen={"unique": True},
+    ),
+    Variant("max_windows_4", "at most 4 windows per ORT call", max_windows_per_call(4), loadgen={"unique": True}),
+    Variant(
+        "tuned_no_batching",
+        "shared cores: 2 encoder instances x 1 thread, no dynamic batching",
+        tuned_edits(),
+        loadgen={"unique": True},
+    ),
+    Variant(
+        "no_dynamic_batching",
+        "shipped threads (1 instance x 2), no dynamic batching on the encoder",
+        [remove_dynamic_batching()],
+        loadgen={"unique": True},
+    ),
+    Variant(
+        "encoder_delay_500", "encoder max_queue_delay 500 us", [set_dynamic_batching(500)], loadgen={"unique": True}
+    ),
+    Variant(
+        "encoder_delay_2000", "encoder max_queue_delay 2000 us", [set_dynamic_batching(2000)], loadgen={"unique": True}
+    ),
+    Variant(
+        "encoder_preferred_8_16_delay_1000",
+        "encoder preferred batch [8, 16], delay 1000 us",
+        [set_dynamic_batching(1000, (8, 16))],
+        loadgen={"unique": True},
+    ),
+    Variant(
+        "encoder_preferred_16_32_delay_1000",
+        "encoder preferred batch [16, 32], delay 1000 us",
+        [set_dynamic_batching(1000, (16, 32))],
+        loadgen={"unique": True},
+    ),
+    Variant(
+        "cache_repeated",
+        "shipped caches, the same 32 distinct programs resubmitted",
+        loadgen={"distinct_programs": 32},
+        cache_models=("clone_embed",),
+    ),
+    Variant(
+        "no_cache_repeated",
+        "no response cache, the same 32 distinct programs resubmitted",
+        NO_CACHE,
+        loadgen={"distinct_programs": 32},
+    ),
     Variant("no_cache_unique", "no response cache, every request a new program", NO_CACHE, loadgen={"unique": True}),
 ]
 
@@ -187,8 +273,18 @@ def model_statistics(http_url: str, model: str) -> dict:
     }
 
 
-def run_group(variants: list[Variant], base: Path, concurrencies, duration_s: float, warmup_s: float, slice_s: float,
-              corpus_size: int, work: Path, tag: str, log=print) -> list[dict]:  # fmt: skip
+def run_group(
+    variants: list[Variant],
+    base: Path,
+    concurrencies,
+    duration_s: float,
+    warmup_s: float,
+    slice_s: float,
+    corpus_size: int,
+    work: Path,
+    tag: str,
+    log=print,
+) -> list[dict]:
     """Start one server per variant (all at once), then measure them interleaved in one
     load-generator run per concurrency, so they share whatever else the machine does."""
     servers = {}
@@ -207,27 +303,52 @@ def run_group(variants: list[Variant], base: Path, concurrencies, duration_s: fl
                 triton = servers[variant.name]
                 for mode in variant.modes:
                     url = triton.http_url if mode == "triton_http" else triton.grpc_url
-                    targets.append({"mode": mode, "name": f"{variant.name}/{mode}", "url": url, "server_pids": [triton.process.pid], **variant.loadgen})
+                    targets.append(
+                        {
+                            "mode": mode,
+                            "name": f"{variant.name}/{mode}",
+                            "url": url,
+                            "server_pids": [triton.process.pid],
+                            **variant.loadgen,
+                        }
+                    )
                     keys.append((variant, mode))
-            stats_before = {(v.name, m): model_statistics(servers[v.name].http_url, m) for v in variants for m in v.cache_models}
-            measured = bench.measure_interleaved(targets, concurrency, duration_s, warmup_s, slice_s, corpus_size, work, f"{tag}-c{concurrency}")
-            stats_after = {(v.name, m): model_statistics(servers[v.name].http_url, m) for v in variants for m in v.cache_models}
-            baseline = {mode: r for (v, mode), r in zip(keys, measured) if v.name == "baseline"}
-            for (variant, mode), result in zip(keys, measured):
-                row = {"group": tag, "variant": variant.name, "description": variant.description, "mode": mode, "concurrency": concurrency, **result}
+            stats_before = {
+                (v.name, m): model_statistics(servers[v.name].http_url, m) for v in variants for m in v.cache_models
+            }
+            measured = bench.measure_interleaved(
+                targets, concurrency, duration_s, warmup_s, slice_s, corpus_size, work, f"{tag}-c{concurrency}"
+            )
+            stats_after = {
+                (v.name, m): model_statistics(servers[v.name].http_url, m) for v in variants for m in v.cache_models
+            }
+            baseline = {mode: r for (v, mode), r in zip(keys, measured, strict=True) if v.name == "baseline"}
+            for (variant, mode), result in zip(keys, measured, strict=True):
+                row = {
+                    "group": tag,
+                    "variant": variant.name,
+                    "description": variant.description,
+                    "mode": mode,
+                    "concurrency": concurrency,
+                    **result,
+                }
                 reference = baseline.get(mode) or baseline.get("triton_grpc")
                 if reference and reference["throughput"] > 0:
                     row["throughput_vs_baseline"] = round(result["throughput"] / reference["throughput"], 3)
                     row["p50_ms_minus_baseline"] = round(result["p50_ms"] - reference["p50_ms"], 2)
                 if variant.cache_models:
                     row["cache"] = {
-                        m: {k: stats_after[(variant.name, m)][k] - stats_before[(variant.name, m)][k] for k in ("cache_hit", "cache_miss")}
+                        m: {
+                            k: stats_after[(variant.name, m)][k] - stats_before[(variant.name, m)][k]
+                            for k in ("cache_hit", "cache_miss")
+                        }
                         for m in variant.cache_models
                     }
                 rows.append(row)
                 log(
-                    f"  {variant.name:<36} {mode:<12} c={concurrency:<3} {row['throughput']:8.1f}/s p50 {row['p50_ms']:7.1f} "
-                    f"p99 {row['p99_ms']:7.1f} x{row.get('throughput_vs_baseline', float('nan')):.2f} fails {row['failures']}"
+                    f"  {variant.name:<36} {mode:<12} c={concurrency:<3} {row['throughput']:8.1f}/s "
+                    f"p50 {row['p50_ms']:7.1f} p99 {row['p99_ms']:7.1f} "
+                    f"x{row.get('throughput_vs_baseline', float('nan')):.2f} fails {row['failures']}"
                     + (f" cache {row['cache']}" if "cache" in row else "")
                 )
         for variant in variants:
@@ -250,7 +371,9 @@ def _rotating_batches(ids: list, size: int):
         position += size
 
 
-def interleaved_throughput(runners: dict[str, Callable[[], int]], seconds_each: float, slice_s: float = 2.0) -> dict[str, float]:
+def interleaved_throughput(
+    runners: dict[str, Callable[[], int]], seconds_each: float, slice_s: float = 2.0
+) -> dict[str, float]:
     """Programs/s of each runner (a call does some work and returns how many programs),
     about ``seconds_each`` seconds each, in turns of ``slice_s`` so that background load
     falls on all alike."""
@@ -279,7 +402,9 @@ def padding_buckets(repository: Path, duration_s: float = 5.0, corpus_size: int 
 
     settings = bench.encoder_settings(repository)
     tokenizer = CodeTokenizer.from_file(repository / "code_tokenizer" / "1" / "tokenizer.json")
-    encoder = OnnxEncoder(repository / "code_clone_detector" / "1" / "model.onnx", intra_op_threads=settings["intra_op_threads"])
+    encoder = OnnxEncoder(
+        repository / "code_clone_detector" / "1" / "model.onnx", intra_op_threads=settings["intra_op_threads"]
+    )
     ids = tokenizer.token_ids(list(payloads.load_corpus(corpus_size).programs))
     runners, calls = {}, {}
 
@@ -300,7 +425,10 @@ def padding_buckets(repository: Path, duration_s: float = 5.0, corpus_size: int 
 
     for bucket in (1, 64, 256, 512):
         runners[f"pad_to_{bucket}"] = bucketed(bucket)
-        shapes = [len({-(-len(s) // bucket) * bucket for s in ids[i : i + concurrency]}) for i in range(0, len(ids) - concurrency + 1, concurrency)]
+        shapes = [
+            len({-(-len(s) // bucket) * bucket for s in ids[i : i + concurrency]})
+            for i in range(0, len(ids) - concurrency + 1, concurrency)
+        ]
         calls[f"pad_to_{bucket}"] = round(float(np.mean(shapes)), 2)
     ragged_batches = _rotating_batches(ids, concurrency)
 
@@ -314,11 +442,22 @@ def padding_buckets(repository: Path, duration_s: float = 5.0, corpus_size: int 
     return {name: {"throughput": round(measured[name], 2), "ort_shapes_per_batch": calls[name]} for name in runners}
 
 
-def graph_and_int8(model_path: Path, tokenizer_path: Path, work: Path, intra: int = 2, duration_s: float = 8.0,
-                   corpus_size: int = 128, batch_size: int = 32, num_heads: int = 4, hidden_size: int = 128,
-                   slice_s: float = 2.0) -> dict:  # fmt: skip
+def graph_and_int8(
+    model_path: Path,
+    tokenizer_path: Path,
+    work: Path,
+    intra: int = 2,
+    duration_s: float = 8.0,
+    corpus_size: int = 128,
+    batch_size: int = 32,
+    num_heads: int = 4,
+    hidden_size: int = 128,
+    slice_s: float = 2.0,
+) -> dict:
     """onnxruntime.transformers fusion and dynamic INT8 on ``model_path``: in-process
     throughput at ``batch_size``, fused-op counts, and agreement with the FP32 embeddings."""
+    import logging
+
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers import optimizer
@@ -326,14 +465,14 @@ def graph_and_int8(model_path: Path, tokenizer_path: Path, work: Path, intra: in
     from clonedetect.onnx_encoder import OnnxEncoder
     from clonedetect.preprocessing.tokenization import CodeTokenizer
 
-    import logging
-
     logging.getLogger().setLevel(logging.ERROR)  # the quantizer warns per tensor
     tokenizer = CodeTokenizer.from_file(tokenizer_path)
     ids = tokenizer.token_ids(list(payloads.load_corpus(corpus_size).programs))
     variants = {"fp32_ort_all": model_path}
     fused = work / f"{model_path.stem}-fused.onnx"
-    optimized = optimizer.optimize_model(str(model_path), model_type="bert", num_heads=num_heads, hidden_size=hidden_size, opt_level=1)
+    optimized = optimizer.optimize_model(
+        str(model_path), model_type="bert", num_heads=num_heads, hidden_size=hidden_size, opt_level=1
+    )
     optimized.save_model_to_file(str(fused))
     variants["fp32_transformers_fused"] = fused
     fused_ops = {k: v for k, v in optimized.get_fused_operator_statistics().items() if v}
@@ -342,10 +481,13 @@ def graph_and_int8(model_path: Path, tokenizer_path: Path, work: Path, intra: in
     variants["int8_dynamic"] = int8
     int8_fused = work / f"{model_path.stem}-fused-int8.onnx"
     quantize_dynamic(
-        str(fused), str(int8_fused), weight_type=QuantType.QInt8,
+        str(fused),
+        str(int8_fused),
+        weight_type=QuantType.QInt8,
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # fused ops are outside shape inference
-    )  # fmt: skip
+    )
     variants["int8_dynamic_fused"] = int8_fused
+
     def neighbours(e: np.ndarray) -> np.ndarray:  # each program's nearest other program
         similarities = e @ e.T
         np.fill_diagonal(similarities, -2)
@@ -378,9 +520,20 @@ def graph_and_int8(model_path: Path, tokenizer_path: Path, work: Path, intra: in
     return out
 
 
-def run_tuning(json_path: str | Path, only: tuple[str, ...] = (), concurrencies=(1, 32), duration_s: float = 10.0,
-               warmup_s: float = 2.0, corpus_size: int = 256, in_process: bool = True, bert_model: Path | str | None = None,
-               model_repository: Path | None = None, group_size: int = 4, slice_s: float = 2.0, log=print) -> dict:  # fmt: skip
+def run_tuning(
+    json_path: str | Path,
+    only: tuple[str, ...] = (),
+    concurrencies=(1, 32),
+    duration_s: float = 10.0,
+    warmup_s: float = 2.0,
+    corpus_size: int = 256,
+    in_process: bool = True,
+    bert_model: Path | str | None = None,
+    model_repository: Path | None = None,
+    group_size: int = 4,
+    slice_s: float = 2.0,
+    log=print,
+) -> dict:
     from clonedetect import server
 
     base = Path(model_repository) if model_repository else server.MODEL_REPOSITORY
@@ -388,7 +541,13 @@ def run_tuning(json_path: str | Path, only: tuple[str, ...] = (), concurrencies=
     json_path.parent.mkdir(parents=True, exist_ok=True)
     report: dict = {
         "machine": bench.machine_info(),
-        "settings": {"concurrencies": list(concurrencies), "duration_s": duration_s, "slice_s": slice_s, "corpus_size": corpus_size, "group_size": group_size},
+        "settings": {
+            "concurrencies": list(concurrencies),
+            "duration_s": duration_s,
+            "slice_s": slice_s,
+            "corpus_size": corpus_size,
+            "group_size": group_size,
+        },
         "rows": [],
     }
     chosen = [v for v in VARIANTS[1:] if not only or v.name in only]
@@ -397,7 +556,20 @@ def run_tuning(json_path: str | Path, only: tuple[str, ...] = (), concurrencies=
         for index in range(0, len(chosen), group_size - 1):
             group = [VARIANTS[0], *chosen[index : index + group_size - 1]]  # the baseline is in every group
             log(f"group {index // (group_size - 1) + 1}: {', '.join(v.name for v in group)}")
-            report["rows"].extend(run_group(group, base, concurrencies, duration_s, warmup_s, slice_s, corpus_size, work, f"g{index // (group_size - 1) + 1}", log))
+            report["rows"].extend(
+                run_group(
+                    group,
+                    base,
+                    concurrencies,
+                    duration_s,
+                    warmup_s,
+                    slice_s,
+                    corpus_size,
+                    work,
+                    f"g{index // (group_size - 1) + 1}",
+                    log,
+                )
+            )
             json_path.write_text(json.dumps(report, indent=2, default=float) + "\n")
         if in_process and (not only or "padding" in only):
             report["padding_buckets"] = padding_buckets(base)
@@ -409,16 +581,29 @@ def run_tuning(json_path: str | Path, only: tuple[str, ...] = (), concurrencies=
             json_path.write_text(json.dumps(report, indent=2, default=float) + "\n")
         if in_process and (not only or "graph" in only):
             report["graph_int8"] = {
-                "shipped": graph_and_int8(base / "code_clone_detector" / "1" / "model.onnx", base / "code_tokenizer" / "1" / "tokenizer.json", work)
+                "shipped": graph_and_int8(
+                    base / "code_clone_detector" / "1" / "model.onnx",
+                    base / "code_tokenizer" / "1" / "tokenizer.json",
+                    work,
+                )
             }
             log(f"  graph/int8 shipped: {report['graph_int8']['shipped']}")
             if bert_model == "build":
-                bert_model = bench.build_bert_base_repository(work / "bert", base) / "code_clone_detector" / "1" / "model.onnx"
+                bert_model = (
+                    bench.build_bert_base_repository(work / "bert", base) / "code_clone_detector" / "1" / "model.onnx"
+                )
             if bert_model:
                 report["graph_int8"]["bert_base"] = graph_and_int8(
-                    Path(bert_model), base / "code_tokenizer" / "1" / "tokenizer.json", work, num_heads=12, hidden_size=768,
-                    duration_s=12.0, corpus_size=16, batch_size=4, slice_s=6.0,
-                )  # fmt: skip
+                    Path(bert_model),
+                    base / "code_tokenizer" / "1" / "tokenizer.json",
+                    work,
+                    num_heads=12,
+                    hidden_size=768,
+                    duration_s=12.0,
+                    corpus_size=16,
+                    batch_size=4,
+                    slice_s=6.0,
+                )
                 log(f"  graph/int8 bert-base: {report['graph_int8']['bert_base']}")
     report["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     json_path.write_text(json.dumps(report, indent=2, default=float) + "\n")
@@ -426,21 +611,32 @@ def run_tuning(json_path: str | Path, only: tuple[str, ...] = (), concurrencies=
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m clonedetect.load_tests.tuning", description="Measured tuning runs.")
+    parser = argparse.ArgumentParser(
+        prog="python -m clonedetect.load_tests.tuning", description="Measured tuning runs."
+    )
     parser.add_argument("--json", help="write the tuning results here")
     parser.add_argument(
-        "--write-tuned-repository", type=Path, metavar="DIR",
-        help="only write a copy of the repository with the recommended encoder settings to DIR (for bench --model-repository)",
-    )  # fmt: skip
-    parser.add_argument("--only", default="", help="comma list of variant names (and/or 'padding', 'ort_shapes', 'graph')")
+        "--write-tuned-repository",
+        type=Path,
+        metavar="DIR",
+        help="only write a copy of the repository with the recommended encoder settings to DIR "
+        "(for bench --model-repository)",
+    )
+    parser.add_argument(
+        "--only", default="", help="comma list of variant names (and/or 'padding', 'ort_shapes', 'graph')"
+    )
     parser.add_argument("--concurrency", default="1,32")
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--corpus-size", type=int, default=256)
     parser.add_argument("--no-in-process", action="store_true")
-    parser.add_argument("--bert-model", help="a BERT-base-sized ONNX for the graph/INT8 runs, or 'build' to build one (needs torch)")
+    parser.add_argument(
+        "--bert-model", help="a BERT-base-sized ONNX for the graph/INT8 runs, or 'build' to build one (needs torch)"
+    )
     parser.add_argument("--model-repository", type=Path)
-    parser.add_argument("--group-size", type=int, default=4, help="servers measured together (the baseline + N-1 variants)")
+    parser.add_argument(
+        "--group-size", type=int, default=4, help="servers measured together (the baseline + N-1 variants)"
+    )
     parser.add_argument("--slice", type=float, default=2.0)
     args = parser.parse_args(argv)
     if args.write_tuned_repository:
@@ -451,12 +647,20 @@ def main(argv: list[str] | None = None) -> int:
     if not args.json:
         parser.error("--json is required")
     run_tuning(
-        args.json, tuple(x for x in args.only.split(",") if x), tuple(int(c) for c in args.concurrency.split(",")),
-        args.duration, args.warmup, args.corpus_size, not args.no_in_process, args.bert_model, args.model_repository,
-        group_size=args.group_size, slice_s=args.slice, log=lambda *a: print(*a, flush=True),
-    )  # fmt: skip
+        args.json,
+        tuple(x for x in args.only.split(",") if x),
+        tuple(int(c) for c in args.concurrency.split(",")),
+        args.duration,
+        args.warmup,
+        args.corpus_size,
+        not args.no_in_process,
+        args.bert_model,
+        args.model_repository,
+        group_size=args.group_size,
+        slice_s=args.slice,
+        log=lambda *a: print(*a, flush=True),
+    )
     return 0
-
 
 
 def ort_call_shapes(repository: Path, duration_s: float = 6.0, corpus_size: int = 256, slice_s: float = 2.0) -> dict:
@@ -507,7 +711,10 @@ def ort_call_shapes(repository: Path, duration_s: float = 6.0, corpus_size: int 
     measured = interleaved_throughput(runners, duration_s, slice_s)
     pool.shutdown()
     return {
-        name: {"throughput": round(rate, 2), "programs_per_cpu_second": round(done[name] / max(cpu_used[name], 1e-9), 2)}
+        name: {
+            "throughput": round(rate, 2),
+            "programs_per_cpu_second": round(done[name] / max(cpu_used[name], 1e-9), 2),
+        }
         for name, rate in measured.items()
     }
 

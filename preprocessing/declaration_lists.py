@@ -99,7 +99,7 @@ def _with_singles(code: str, start: int, commas: list[int], end: int) -> str:
         or not _LEAD_IN.fullmatch(code[start:line])
     ):
         return statement
-    rest = [code[a + 1 : b].strip() for a, b in zip(commas, [*commas[1:], end])]
+    rest = [code[a + 1 : b].strip() for a, b in zip(commas, [*commas[1:], end], strict=True)]
     if any(_breaks_line_outside_brackets(d) for d in rest):
         return statement
     prefix = match.group("prefix")

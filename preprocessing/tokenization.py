@@ -38,7 +38,7 @@ class CodeTokenizer:
         self._tokenizer = tokenizer
 
     @classmethod
-    def from_file(cls, path: Path | str) -> "CodeTokenizer":
+    def from_file(cls, path: Path | str) -> CodeTokenizer:
         return cls(Tokenizer.from_file(str(path)))
 
     @property

@@ -70,7 +70,10 @@ def test_bad_code_is_rejected_with_a_message_that_says_why(raw, code, says):
 def test_bad_code_in_clone_compare_names_the_input(raw):
     client, module = raw
     message = rejected(
-        client, module, [code_input(module, [GOOD_CODE], "CODE_A"), code_input(module, [b" "], "CODE_B")], "clone_compare"
+        client,
+        module,
+        [code_input(module, [GOOD_CODE], "CODE_A"), code_input(module, [b" "], "CODE_B")],
+        "clone_compare",
     )
     assert "empty or only whitespace" in message
 

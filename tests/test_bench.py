@@ -46,7 +46,11 @@ def test_tiny_bench_writes_the_schema_with_zero_failures(triton, model_repositor
     assert len(sweep) >= 2 and all(row["failures"] == 0 and row["throughput"] > 0 for row in sweep.values())
     assert written["hardware_limit"]["setting"] in sweep
     assert written["hardware_limit"]["batch_size"] in (1, 2)
-    assert set(written["ratios"]) == {"grpc_over_inprocess_best", "grpc_over_per_request", "grpc_p50_c1_minus_per_request_ms"}
+    assert set(written["ratios"]) == {
+        "grpc_over_inprocess_best",
+        "grpc_over_per_request",
+        "grpc_p50_c1_minus_per_request_ms",
+    }
     memory = written["memory"]
     assert memory["per_request_after_load"]["total_rss_mb"] > 0
     assert memory["triton_after_load"]["total_rss_mb"] > 0  # found the server given by URL

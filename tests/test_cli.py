@@ -30,13 +30,21 @@ def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 def test_compare_and_embed_print_json(triton, protocol):
     url = triton.http_url if protocol == "http" else triton.grpc_url
     compared = run_cli(
-        "compare", str(SAMPLES / "bubble_sort.c"), str(SAMPLES / "bubble_sort_renamed.c"), "--url", url, "--protocol", protocol
+        "compare",
+        str(SAMPLES / "bubble_sort.c"),
+        str(SAMPLES / "bubble_sort_renamed.c"),
+        "--url",
+        url,
+        "--protocol",
+        protocol,
     )
     assert compared.returncode == 0, compared.stderr
     result = json.loads(compared.stdout)
     assert set(result) == {"file_a", "file_b", "similarity", "probability"}
     assert 0.0 <= result["probability"] <= 1.0
-    embedded = run_cli("embed", str(SAMPLES / "bubble_sort.c"), str(SAMPLES / "word_count.py"), "--url", url, "--protocol", protocol)
+    embedded = run_cli(
+        "embed", str(SAMPLES / "bubble_sort.c"), str(SAMPLES / "word_count.py"), "--url", url, "--protocol", protocol
+    )
     assert embedded.returncode == 0, embedded.stderr
     rows = json.loads(embedded.stdout)
     assert [len(r["embedding"]) for r in rows] == [EMBEDDING_DIM, EMBEDDING_DIM]
@@ -95,10 +103,13 @@ def test_serve_reports_a_model_that_fails_to_load(tmp_path):
 
 def free_port_options() -> list[str]:
     return [
-        "--http-port", str(server.free_port()),
-        "--grpc-port", str(server.free_port()),
-        "--metrics-port", str(server.free_port()),
-    ]  # fmt: skip
+        "--http-port",
+        str(server.free_port()),
+        "--grpc-port",
+        str(server.free_port()),
+        "--metrics-port",
+        str(server.free_port()),
+    ]
 
 
 @pytest.mark.integration

@@ -63,7 +63,12 @@ def test_ece_known_miscalibration():
 
 def test_threshold_metrics_counts():
     metrics = threshold_metrics([1, 1, 0, 0, 1], [0.9, 0.4, 0.6, 0.1, 0.5], threshold=0.5)
-    assert (metrics["true_positives"], metrics["false_positives"], metrics["false_negatives"], metrics["true_negatives"]) == (2, 1, 1, 1)
+    assert (
+        metrics["true_positives"],
+        metrics["false_positives"],
+        metrics["false_negatives"],
+        metrics["true_negatives"],
+    ) == (2, 1, 1, 1)
     assert metrics["accuracy"] == pytest.approx(3 / 5)
     assert metrics["precision"] == pytest.approx(2 / 3)
     assert metrics["recall"] == pytest.approx(2 / 3)
@@ -90,7 +95,7 @@ def test_winnowing_identical_is_one_and_different_is_less():
     other = (SAMPLES / "word_count.py").read_text()
     assert winnowing_similarity(original, original, "c") == pytest.approx(1.0)
     assert winnowing_similarity(other, other, "python") == pytest.approx(1.0)
-    unrelated = winnowing_similarity(original, "int main(void) { puts(\"hello, world\"); return 0; }\n" * 3, "c")
+    unrelated = winnowing_similarity(original, 'int main(void) { puts("hello, world"); return 0; }\n' * 3, "c")
     assert unrelated < 1.0
     # copydetect replaces identifiers by placeholders: a renamed copy still scores highly.
     assert unrelated < winnowing_similarity(original, renamed, "c") <= 1.0
@@ -206,8 +211,12 @@ def test_winnowing_is_the_same_in_two_processes_with_the_evaluation_hash_seed():
     )
     sample = str(PROJECT_ROOT / "tests" / "samples" / "bubble_sort.c")
     env = {**_without_hash_seed(), "PYTHONHASHSEED": WINNOWING_HASH_SEED}
-    runs = [subprocess.run([sys.executable, "-c", snippet, sample], env=env, capture_output=True, text=True, check=True).stdout
-            for _ in range(2)]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", snippet, sample], env=env, capture_output=True, text=True, check=True
+        ).stdout
+        for _ in range(2)
+    ]
     assert runs[0] == runs[1] and 0.0 < float(runs[0]) < 1.0
 
 

@@ -52,14 +52,31 @@ PROFILES = {
 
 # Other model-repository sources, rendered and validated like the profiles.
 SOURCES = {
-    "remote-s3": {"modelRepository": {"source": "remote", "remote": {
-        "uri": "s3://https://minio.storage:9000/models/clonedetect", "existingSecret": "s3-creds"}}},
-    "remote-gs": {"modelRepository": {"source": "remote", "remote": {
-        "uri": "gs://acme-models/clonedetect", "existingSecret": "gcs-sa"}}},
-    "remote-as": {"modelRepository": {"source": "remote", "remote": {
-        "uri": "as://acmeaccount/models/clonedetect", "existingSecret": "azure-creds"}}},
-    "sync": {"modelRepository": {"source": "sync", "revision": "42", "sync": {
-        "uri": "s3://acme-models/clonedetect", "existingSecret": "s3-creds"}}},
+    "remote-s3": {
+        "modelRepository": {
+            "source": "remote",
+            "remote": {"uri": "s3://https://minio.storage:9000/models/clonedetect", "existingSecret": "s3-creds"},
+        }
+    },
+    "remote-gs": {
+        "modelRepository": {
+            "source": "remote",
+            "remote": {"uri": "gs://acme-models/clonedetect", "existingSecret": "gcs-sa"},
+        }
+    },
+    "remote-as": {
+        "modelRepository": {
+            "source": "remote",
+            "remote": {"uri": "as://acmeaccount/models/clonedetect", "existingSecret": "azure-creds"},
+        }
+    },
+    "sync": {
+        "modelRepository": {
+            "source": "sync",
+            "revision": "42",
+            "sync": {"uri": "s3://acme-models/clonedetect", "existingSecret": "s3-creds"},
+        }
+    },
     "pvc-existing": {"modelRepository": {"source": "pvc", "pvc": {"existingClaim": "clonedetect-models"}}},
 }
 
@@ -131,8 +148,9 @@ def arg_values(args: list[str], flag: str) -> list[str]:
 
 @pytest.mark.parametrize("profile", list(PROFILES))
 def test_lint_strict(profile):
-    report = helm_python.lint(CHART_DIR, PROFILES[profile] or None, strict=True, namespace=NAMESPACE,
-                              kube_version="v1.30.0")
+    report = helm_python.lint(
+        CHART_DIR, PROFILES[profile] or None, strict=True, namespace=NAMESPACE, kube_version="v1.30.0"
+    )
     problems = [m for m in report["messages"] if m["severity"] >= 2]
     assert not report["errors"], report["errors"]
     assert not problems, problems
@@ -162,7 +180,9 @@ def validate_all(docs: list[dict], version: str) -> list[str]:
             kubernetes_validate.validate(doc, version, strict=True)
         except kubernetes_validate.ValidationError as exc:
             path = ".".join(str(p) for p in exc.path)
-            pytest.fail(f"{doc['kind']}/{doc['metadata']['name']} invalid for Kubernetes {version}: {path}: {exc.message}")
+            pytest.fail(
+                f"{doc['kind']}/{doc['metadata']['name']} invalid for Kubernetes {version}: {path}: {exc.message}"
+            )
     return skipped
 
 
@@ -243,7 +263,9 @@ def test_cpu_profile_prefers_cpu_nodes(chart):
     assert spec["nodeSelector"] == {"node.kubernetes.io/pool": "cpu-inference"}
     preferred = spec["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
     assert preferred[0]["preference"]["matchExpressions"][0] == {
-        "key": "nvidia.com/gpu.present", "operator": "DoesNotExist"}
+        "key": "nvidia.com/gpu.present",
+        "operator": "DoesNotExist",
+    }
     anti = spec["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
     assert anti[0]["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
 
@@ -362,8 +384,11 @@ def all_containers(docs: list[dict]) -> list[tuple[str, dict, dict]]:
     return found
 
 
-@pytest.mark.parametrize("values", [PROFILES["default"], PROFILES["gpu"], PROFILES["full"], SOURCES["sync"]],
-                         ids=["default", "gpu", "full", "sync"])
+@pytest.mark.parametrize(
+    "values",
+    [PROFILES["default"], PROFILES["gpu"], PROFILES["full"], SOURCES["sync"]],
+    ids=["default", "gpu", "full", "sync"],
+)
 def test_security_context(chart, values):
     docs = render(chart, values)
     containers = all_containers(docs)
@@ -422,14 +447,18 @@ def test_no_admin_key_in_values(chart):
     assert key not in json.dumps(one(docs, "Deployment"))
     env = {e["name"]: e for e in triton(docs)["env"]}
     assert env["CLONEDETECT_ADMIN_KEY"]["valueFrom"]["secretKeyRef"] == {
-        "name": f"{FULLNAME}-admin-key", "key": "admin-key"}
+        "name": f"{FULLNAME}-admin-key",
+        "key": "admin-key",
+    }
     # Generated per install (lookup keeps an installed release's key).
     again = base64.b64decode(one(render(chart), "Secret")["data"]["admin-key"]).decode()
     assert again != key
 
 
 def test_existing_admin_key_secret(chart):
-    docs = render(chart, {"modelControl": {"restrictedApi": {"existingSecret": "ops-keys", "existingSecretKey": "triton"}}})
+    docs = render(
+        chart, {"modelControl": {"restrictedApi": {"existingSecret": "ops-keys", "existingSecretKey": "triton"}}}
+    )
     assert not [d for d in docs if d["kind"] == "Secret"]
     env = {e["name"]: e for e in triton(docs)["env"]}
     assert env["CLONEDETECT_ADMIN_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "ops-keys", "key": "triton"}
@@ -466,7 +495,9 @@ def test_remote_credentials(chart):
 def test_sync_init_container(chart):
     docs = render(chart, SOURCES["sync"])
     spec = pod_spec(docs)
-    init = one([{"kind": "c", "metadata": {"name": c["name"]}, **c} for c in spec["initContainers"]], "c", "sync-models")
+    init = one(
+        [{"kind": "c", "metadata": {"name": c["name"]}, **c} for c in spec["initContainers"]], "c", "sync-models"
+    )
     env = {e["name"]: e.get("value") for e in init["env"]}
     assert env["MODEL_REPOSITORY_URI"] == "s3://acme-models/clonedetect"
     assert env["MODEL_REPOSITORY_PATH"] == "/models"
@@ -539,8 +570,9 @@ def test_network_policy(chart):
     assert {p["port"] for p in inference["ports"]} == {"http", "grpc"}
     peers = inference["from"]
     assert {"podSelector": {"matchLabels": {"clonedetect-client": "true"}}} in peers
-    assert any(p.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/component") == "reload"
-               for p in peers)
+    assert any(
+        p.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/component") == "reload" for p in peers
+    )
     assert [p["port"] for p in metrics["ports"]] == ["metrics"]
     assert metrics["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
 
@@ -594,8 +626,12 @@ def test_prometheus_rule(chart):
     assert rule["apiVersion"] == "monitoring.coreos.com/v1"
     [group] = rule["spec"]["groups"]
     alerts = {r["alert"]: r for r in group["rules"]}
-    assert set(alerts) == {"CloneDetectInferenceFailureRate", "CloneDetectQueueTimeHigh",
-                           "CloneDetectP99LatencyHigh", "CloneDetectMetricsAbsent"}
+    assert set(alerts) == {
+        "CloneDetectInferenceFailureRate",
+        "CloneDetectQueueTimeHigh",
+        "CloneDetectP99LatencyHigh",
+        "CloneDetectMetricsAbsent",
+    }
     failure = alerts["CloneDetectInferenceFailureRate"]
     assert "nv_inference_request_failure" in failure["expr"] and "> 0.05" in failure["expr"]
     assert "nv_inference_queue_duration_us" in alerts["CloneDetectQueueTimeHigh"]["expr"]
@@ -617,8 +653,14 @@ def test_grafana_dashboard(chart):
     assert dashboard["uid"] == "clonedetect-triton"
     exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
     text = "\n".join(exprs)
-    for metric in ("nv_inference_request_success", "nv_inference_request_failure", "nv_inference_queue_duration_us",
-                   "nv_inference_compute_infer_duration_us", "nv_inference_count", "nv_inference_exec_count"):
+    for metric in (
+        "nv_inference_request_success",
+        "nv_inference_request_failure",
+        "nv_inference_queue_duration_us",
+        "nv_inference_compute_infer_duration_us",
+        "nv_inference_count",
+        "nv_inference_exec_count",
+    ):
         assert metric in text, metric
     assert re.search(r'nv_inference_request_summary_us\{[^}]*quantile="0\.5"', text)
     assert re.search(r'nv_inference_request_summary_us\{[^}]*quantile="0\.99"', text)
@@ -695,8 +737,7 @@ def test_schema_rejects_bad_values(chart, schema, name):
         chart.validate_schema(BAD_VALUES[name])
 
 
-@pytest.mark.parametrize("values", list(PROFILES.values()) + list(SOURCES.values()),
-                         ids=list(PROFILES) + list(SOURCES))
+@pytest.mark.parametrize("values", list(PROFILES.values()) + list(SOURCES.values()), ids=list(PROFILES) + list(SOURCES))
 def test_schema_accepts_examples(chart, schema, values):
     jsonschema.validate(deep_merge(chart.values, values), schema)
     chart.validate_schema(values)
@@ -741,8 +782,17 @@ def test_every_value_is_documented(chart):
 
 def test_readme_documents_sources_and_reload():
     readme = (CHART_DIR / "README.md").read_text()
-    for phrase in ("s3://", "gs://", "as://", "existingClaim", "sync", "clonedetect reload",
-                   "prometheus-adapter", "nv_inference_queue_duration_us", "--model-config-name"):
+    for phrase in (
+        "s3://",
+        "gs://",
+        "as://",
+        "existingClaim",
+        "sync",
+        "clonedetect reload",
+        "prometheus-adapter",
+        "nv_inference_queue_duration_us",
+        "--model-config-name",
+    ):
         assert phrase in readme, phrase
 
 
@@ -751,11 +801,13 @@ def test_readme_documents_sources_and_reload():
 
 def expand_kubernetes_vars(arg: str, env: dict[str, str]) -> str:
     """Kubernetes' $(VAR) expansion of container args ($$ escapes a dollar)."""
+
     def replace(match: re.Match) -> str:
         if match.group(0) == "$$":
             return "$"
         name = match.group(1)
         return env.get(name, match.group(0))
+
     return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)", replace, arg)
 
 
@@ -839,9 +891,14 @@ def test_chart_command_line_starts_triton(chart, tmp_path, monkeypatch):
             assert reply.status == 200
         with urllib.request.urlopen(server.metrics_url, timeout=10) as reply:
             metrics = reply.read().decode()
-        for name in ("nv_inference_request_success", "nv_inference_request_failure", "nv_inference_count",
-                     "nv_inference_exec_count", "nv_inference_queue_duration_us",
-                     "nv_inference_compute_infer_duration_us"):
+        for name in (
+            "nv_inference_request_success",
+            "nv_inference_request_failure",
+            "nv_inference_count",
+            "nv_inference_exec_count",
+            "nv_inference_queue_duration_us",
+            "nv_inference_compute_infer_duration_us",
+        ):
             assert re.search(rf"^{name}\{{.*model=\"code_clone_detector\"", metrics, re.M), name
 
         # The documented reload procedure, with the CLI, over both protocols.

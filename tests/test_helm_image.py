@@ -14,11 +14,11 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -99,8 +99,11 @@ def test_copy_sources_exist():
 
 
 def test_copy_sources_not_dockerignored():
-    ignored = {line.strip().rstrip("/") for line in DOCKERIGNORE.read_text().splitlines()
-               if line.strip() and not line.startswith("#")}
+    ignored = {
+        line.strip().rstrip("/")
+        for line in DOCKERIGNORE.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     for sources, _ in copy_sources():
         for source in sources:
             assert source.rstrip("/") not in ignored, f"{source} is copied but excluded by .dockerignore"
@@ -176,9 +179,22 @@ def test_build_context_installs_what_the_models_import(tmp_path):
                 dst.write_bytes(src.read_bytes())
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(wheels), str(context)],
-        check=True, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(wheels),
+            str(context),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     [wheel] = list(wheels.glob("clonedetect-*.whl"))
     with zipfile.ZipFile(wheel) as archive:

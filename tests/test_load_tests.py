@@ -74,9 +74,16 @@ def test_run_ends_although_a_grpc_channel_is_left_open(triton, tmp_path):
         """,
     )
     summary = run_load(
-        triton.http_url, triton.grpc_url, users=2, run_time=3, csv_prefix=tmp_path / "open", step_count=1,
-        corpus_size=32, locustfile=locustfile, **BOUNDED,
-    )  # fmt: skip
+        triton.http_url,
+        triton.grpc_url,
+        users=2,
+        run_time=3,
+        csv_prefix=tmp_path / "open",
+        step_count=1,
+        corpus_size=32,
+        locustfile=locustfile,
+        **BOUNDED,
+    )
     assert not summary.killed and summary.exit_code == 0 and summary.total_failures == 0
     assert summary.total_requests > 0
     assert summary.wall_s < 3 + BOUNDED["stop_timeout"] + BOUNDED["startup_allowance"]
@@ -97,9 +104,16 @@ def test_run_ends_when_the_locust_process_hangs_on_exit(triton, tmp_path):
         """,
     )
     summary = run_load(
-        triton.http_url, triton.grpc_url, users=2, run_time=3, csv_prefix=tmp_path / "hang",
-        step_count=1, corpus_size=32, locustfile=locustfile, **BOUNDED,
-    )  # fmt: skip
+        triton.http_url,
+        triton.grpc_url,
+        users=2,
+        run_time=3,
+        csv_prefix=tmp_path / "hang",
+        step_count=1,
+        corpus_size=32,
+        locustfile=locustfile,
+        **BOUNDED,
+    )
     assert not summary.killed and summary.exit_code == 0 and summary.total_failures == 0
     assert summary.total_requests > 0
     assert summary.wall_s < summary.bound_s
@@ -126,9 +140,18 @@ def test_run_ends_when_the_gevent_loop_is_blocked(tmp_path, guard):
     started = time.monotonic()
     with pytest.raises(LoadTestFailed) as failure:
         run_load(
-            "127.0.0.1:9", "127.0.0.1:9", users=1, run_time=2, csv_prefix=tmp_path / "blocked", protocols=("http",),
-            step_count=1, locustfile=locustfile, stop_timeout=1, hard_exit_grace=grace, startup_allowance=10,
-        )  # fmt: skip
+            "127.0.0.1:9",
+            "127.0.0.1:9",
+            users=1,
+            run_time=2,
+            csv_prefix=tmp_path / "blocked",
+            protocols=("http",),
+            step_count=1,
+            locustfile=locustfile,
+            stop_timeout=1,
+            hard_exit_grace=grace,
+            startup_allowance=10,
+        )
     elapsed = time.monotonic() - started
     summary = failure.value.summary
     if guard == "in_process":

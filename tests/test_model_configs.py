@@ -46,7 +46,11 @@ def test_config_parses_and_names_its_folder(path):
 
 def test_encoder_configs_target_the_right_backends_and_devices():
     encoder = REPOSITORY / "code_clone_detector"
-    cpu, gpu, bundled = parse(encoder / "config.pbtxt"), parse(encoder / "configs/gpu.pbtxt"), parse(encoder / "configs/bundled.pbtxt")
+    cpu, gpu, bundled = (
+        parse(encoder / "config.pbtxt"),
+        parse(encoder / "configs/gpu.pbtxt"),
+        parse(encoder / "configs/bundled.pbtxt"),
+    )
     assert cpu.backend == gpu.backend == "onnxruntime"
     assert bundled.backend == "python"
     assert [g.kind for g in cpu.instance_group] == [model_config_pb2.ModelInstanceGroup.KIND_CPU]
@@ -97,7 +101,9 @@ def test_the_served_int8_encoder_is_the_quantisation_of_the_fp32_one(tmp_path):
 
     encoder = REPOSITORY / "code_clone_detector"
     fresh = quantize_encoder(encoder / "1" / "model.onnx", tmp_path / "model.onnx")
-    assert fresh.read_bytes() == (encoder / "2" / "model.onnx").read_bytes(), "re-install with `make train` (or quantize v1)"
+    assert fresh.read_bytes() == (encoder / "2" / "model.onnx").read_bytes(), (
+        "re-install with `make train` (or quantize v1)"
+    )
     assert (encoder / "2" / "model.py").read_text() == (encoder / "1" / "model.py").read_text()
 
 
@@ -105,5 +111,7 @@ def test_serving_artifacts_are_in_the_version_folders():
     assert (REPOSITORY / "code_tokenizer/1/tokenizer.json").is_file()
     assert (REPOSITORY / "code_clone_detector/1/model.onnx").is_file()
     assert (REPOSITORY / "clone_scorer/1/calibration.json").is_file()
-    size = sum((REPOSITORY / p).stat().st_size for p in ("code_tokenizer/1/tokenizer.json", "code_clone_detector/1/model.onnx"))
+    size = sum(
+        (REPOSITORY / p).stat().st_size for p in ("code_tokenizer/1/tokenizer.json", "code_clone_detector/1/model.onnx")
+    )
     assert size <= 25 * 1024 * 1024

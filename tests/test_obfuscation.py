@@ -11,6 +11,8 @@ import subprocess
 import sys
 
 import pytest
+
+from clonedetect import data
 from clonedetect.preprocessing.obfuscation import (
     LEVELS,
     SUPPORTED_LANGUAGES,
@@ -21,13 +23,15 @@ from clonedetect.preprocessing.obfuscation import (
 from clonedetect.preprocessing.obfuscation.source import Source, walk
 from clonedetect.preprocessing.obfuscation.syntax_checks import CompilerCheck, as_public_class, javac_errors
 
-from clonedetect import data
-
 ALL_LEVELS = tuple(range(1, 7))
 # Small BigCloneBench methods (with loops and branches) that compile given java.util/java.io.
 BIGCLONEBENCH_IDS = ("18376169", "1972366", "5818876", "6790770", "1363")
-STDLIB_FUNCTIONS = (("bisect.py", "bisect_right"), ("sunau.py", "_write_u32"), ("ftplib.py", "parse257"),
-                    ("tarfile.py", "copyfileobj"))
+STDLIB_FUNCTIONS = (
+    ("bisect.py", "bisect_right"),
+    ("sunau.py", "_write_u32"),
+    ("ftplib.py", "parse257"),
+    ("tarfile.py", "copyfileobj"),
+)
 COMMENTS = ("comment", "line_comment", "block_comment")
 
 
@@ -75,7 +79,7 @@ def java_files() -> dict[str, str]:
 
 
 def _bare_method(java_file: str) -> str:
-    return java_file[java_file.index("{") + 1:java_file.rindex("}")].strip("\n")
+    return java_file[java_file.index("{") + 1 : java_file.rindex("}")].strip("\n")
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +127,14 @@ def _python_ast(code: str, keep_docstrings: bool = True, mask_names: bool = Fals
     tree = ast.parse(code)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if not keep_docstrings and isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
-                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        if (
+            not keep_docstrings
+            and isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             node.body = body[1:]
         if mask_names:
             for field in ("id", "arg"):
@@ -137,7 +147,8 @@ def _python_ast(code: str, keep_docstrings: bool = True, mask_names: bool = Fals
 
 def _python_names(code: str) -> set[str]:
     return {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)} | {
-        n.arg for n in ast.walk(ast.parse(code)) if isinstance(n, ast.arg)}
+        n.arg for n in ast.walk(ast.parse(code)) if isinstance(n, ast.arg)
+    }
 
 
 # The public API.
@@ -210,7 +221,8 @@ def test_java_variants_compile_where_the_originals_do(java_files, java_variants)
     assert compiling, "none of the chosen BigCloneBench methods compiles as it is"
     classes = {
         f"V{key}{form}{level}": as_public_class(code, f"V{key}{form}{level}")
-        for (key, form, level), code in java_variants.items() if key in compiling
+        for (key, form, level), code in java_variants.items()
+        if key in compiling
     }
     assert javac_errors(classes) == ""
 
@@ -272,12 +284,20 @@ def test_same_seed_gives_the_same_variant_and_seeds_differ(cpp_programs, java_fi
 
 
 def test_variants_do_not_depend_on_the_interpreters_hash_seed(cpp_programs, python_functions):
-    script = ("import sys\nfrom clonedetect.preprocessing.obfuscation import obfuscate\n"
-              "sys.stdout.write(obfuscate(sys.stdin.read(), sys.argv[1], 6, seed=3))\n")
+    script = (
+        "import sys\nfrom clonedetect.preprocessing.obfuscation import obfuscate\n"
+        "sys.stdout.write(obfuscate(sys.stdin.read(), sys.argv[1], 6, seed=3))\n"
+    )
     for language, code in (("cpp", cpp_programs[1]), ("python", python_functions["copyfileobj"])):
         outputs = {
-            subprocess.run([sys.executable, "-c", script, language], input=code, capture_output=True, text=True,
-                           check=True, env={**os.environ, "PYTHONHASHSEED": hash_seed}).stdout
+            subprocess.run(
+                [sys.executable, "-c", script, language],
+                input=code,
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            ).stdout
             for hash_seed in ("1", "2")
         }
         assert outputs == {obfuscate(code, language, 6, seed=3)}
@@ -351,8 +371,10 @@ def _function_names(code: str, language: str) -> list[str]:
 
 
 def test_level4_extracts_or_reorders_functions(cpp_programs, java_files, python_functions):
-    samples = [("cpp", c) for c in cpp_programs] + [("java", java_files["5818876"]),
-                                                     ("python", python_functions["copyfileobj"])]
+    samples = [("cpp", c) for c in cpp_programs] + [
+        ("java", java_files["5818876"]),
+        ("python", python_functions["copyfileobj"]),
+    ]
     for language, code in samples:
         variant = apply_level(code, language, 4, seed=0)
         before, after = _function_names(code, language), _function_names(variant, language)
@@ -400,9 +422,11 @@ def test_levels_compose(cpp_programs, python_functions):
 
 
 def test_unparsable_input_gets_only_layout_and_renaming_outside_the_error():
-    broken = ("int helper(int value) {\n    int total = 0;\n    for (int i = 0; i < value; i++) total += i;\n"
-              "    return total;\n}\nint main() {\n    int count = 3 @@ ;\n    printf(\"%d\", helper(count));\n"
-              "    return 0;\n}\n")
+    broken = (
+        "int helper(int value) {\n    int total = 0;\n    for (int i = 0; i < value; i++) total += i;\n"
+        '    return total;\n}\nint main() {\n    int count = 3 @@ ;\n    printf("%d", helper(count));\n'
+        "    return 0;\n}\n"
+    )
     for level in (3, 4, 5, 6):
         assert apply_level(broken, "c", level, seed=1) == broken
     variant = obfuscate(broken, "c", 6, seed=1)

@@ -67,13 +67,16 @@ def test_tokenizer_ignores_layout_and_never_truncates(tokenizer):
         ("int a; // count\nint b;", "int a; \nint b;"),
         ("a/* x\n y */b", "a b"),
         ("x = 1  # note\ny = '#'", "x = 1  \ny = '#'"),
-        ('#include <stdio.h>\n#define N 10 // size', "#include <stdio.h>\n#define N 10 "),
+        ("#include <stdio.h>\n#define N 10 // size", "#include <stdio.h>\n#define N 10 "),
         ('s = "http://example.org /* not a comment */";', 's = "http://example.org /* not a comment */";'),
         ("c = '\\'';  // quote", "c = '\\'';  "),
         ('x = """text # kept"""\ny = 2', 'x = """text # kept"""\ny = 2'),
         # docstrings are documentation: the module's, and a function's after a comment
         ('#!/usr/bin/env python\n"""Module."""\nx = 2', "\n\nx = 2"),
-        ("def f(a):  # note\n    '''Doc: \"q\".'''\n    return {'k':\n        1}", "def f(a):  \n    \n    return {'k':\n        1}"),
+        (
+            "def f(a):  # note\n    '''Doc: \"q\".'''\n    return {'k':\n        1}",
+            "def f(a):  \n    \n    return {'k':\n        1}",
+        ),
         ('class A:\n    """Doc."""\n    s = """kept"""', 'class A:\n    \n    s = """kept"""'),
         ("int a; /* unterminated", "int a;  "),
     ],
@@ -96,7 +99,10 @@ def test_tokenizer_drops_comments(tokenizer):
     [
         ("int i,j,n=0,a[50];", "int i,j,n=0,a[50]; int i; int j; int n=0; int a[50];"),
         ("#include <stdio.h>\nint a[9], n;", "#include <stdio.h>\nint a[9], n; int a[9]; int n;"),
-        ("  unsigned long long *p = &x, q;", "  unsigned long long *p = &x, q; unsigned long long *p = &x; unsigned long long q;"),
+        (
+            "  unsigned long long *p = &x, q;",
+            "  unsigned long long *p = &x, q; unsigned long long *p = &x; unsigned long long q;",
+        ),
         ('final String s = "a;b,c", t;', 'final String s = "a;b,c", t; final String s = "a;b,c"; final String t;'),
         ("vector<int> v(n, 0), w;", "vector<int> v(n, 0), w; vector<int> v(n, 0); vector<int> w;"),
         ("String[] a, b;", "String[] a, b; String[] a; String[] b;"),
@@ -177,5 +183,8 @@ def test_tokenize_requests_fails_only_the_bad_request(tokenizer):
     assert isinstance(results[1], CodeInputError) and "CODE[1] is not valid UTF-8" in str(results[1])
     ids, mask = results[0]
     assert ids.shape == mask.shape == (2, 256)
-    assert mask.sum(axis=1).tolist() == [len(tokenizer.token_ids(["int a = 1;"])[0]), len(tokenizer.token_ids(["int b = 2; int c = 3;"])[0])]
+    assert mask.sum(axis=1).tolist() == [
+        len(tokenizer.token_ids(["int a = 1;"])[0]),
+        len(tokenizer.token_ids(["int b = 2; int c = 3;"])[0]),
+    ]
     assert results[2][0].shape == (1, 256)

@@ -58,16 +58,24 @@ def test_tiny_training_run_learns_and_exports_with_parity(tmp_path, programs, to
     extra.add("def add(a, b):\n    total = a + b\n    return total\n", "python", -1)
     extra.add("public int sum(int[] xs) { int s = 0; for (int x : xs) s += x; return s; }", "java", -1)
     extra.ids = tokenizer.token_ids(extra.texts)
-    sampler = BatchSampler(
-        poj, extra, tokenizer, problems=2, per_problem=2, java=1, python=1, crop=64, seed=0
-    )
+    sampler = BatchSampler(poj, extra, tokenizer, problems=2, per_problem=2, java=1, python=1, crop=64, seed=0)
     batch = sampler.sample()
     assert batch.input_ids.shape[0] == 2 * 6 and batch.input_ids.shape[1] <= 64
     assert batch.labels.tolist()[:6] == batch.labels.tolist()[6:]
 
     config = EncoderConfig(
-        vocab_size=tokenizer.vocab_size, dim=32, layers=1, heads=2, ffn_dim=64, window=64, dropout=0.0,
-        ngram_buckets=1024, ngram_dim=16, sublinear_tf=True, skeleton_dim=32, skeleton_buckets=4096,
+        vocab_size=tokenizer.vocab_size,
+        dim=32,
+        layers=1,
+        heads=2,
+        ffn_dim=64,
+        window=64,
+        dropout=0.0,
+        ngram_buckets=1024,
+        ngram_dim=16,
+        sublinear_tf=True,
+        skeleton_dim=32,
+        skeleton_buckets=4096,
     )
     model = CodeEncoder(config)
     init_pooling_from_idf(model, idf(document_term(poj.ids + extra.ids, config.vocab_size)))
@@ -93,8 +101,17 @@ def test_tiny_training_run_learns_and_exports_with_parity(tmp_path, programs, to
 def test_identity_layers_are_left_out_of_the_export(tmp_path, tokenizer):
     import onnx
 
-    config = EncoderConfig(vocab_size=tokenizer.vocab_size, dim=32, layers=2, heads=2, ffn_dim=64, window=64,
-                           ngram_buckets=1024, ngram_dim=16, sublinear_tf=True)
+    config = EncoderConfig(
+        vocab_size=tokenizer.vocab_size,
+        dim=32,
+        layers=2,
+        heads=2,
+        ffn_dim=64,
+        window=64,
+        ngram_buckets=1024,
+        ngram_dim=16,
+        sublinear_tf=True,
+    )
     torch.manual_seed(0)
     model = CodeEncoder(config).eval()
     with_layers = export_onnx(model, tmp_path / "layers.onnx")
@@ -115,27 +132,29 @@ def skeleton_model(tokenizer, programs) -> CodeEncoder:
 def skeleton_cosines(model, tokenizer, codes) -> np.ndarray:
     ids, mask = tokenizer.encode(codes)
     with torch.no_grad():
-        sketch = torch.nn.functional.normalize(model.skeleton_sketch(torch.from_numpy(ids), torch.from_numpy(mask)), dim=-1)
+        sketch = torch.nn.functional.normalize(
+            model.skeleton_sketch(torch.from_numpy(ids), torch.from_numpy(mask)), dim=-1
+        )
     return (sketch[0] @ sketch[1:].T).numpy()
 
 
 def test_skeleton_ignores_renaming_and_comments_but_not_structure(tokenizer, programs):
     model = skeleton_model(tokenizer, programs)
     original = (
-        "int main(){int n,i,s=0,max=0,a1; double std; scanf(\"%d\",&n); for(i=0;i<n;i++){s+=i*i; if(i>max) max=i;}"
-        " a1=s; std=s/n; printf(\"%d %d %f\",a1,max,std); return 0;}"
+        'int main(){int n,i,s=0,max=0,a1; double std; scanf("%d",&n); for(i=0;i<n;i++){s+=i*i; if(i>max) max=i;}'
+        ' a1=s; std=s/n; printf("%d %d %f",a1,max,std); return 0;}'
     )
     renamed = (
         "int main(){ /* total of squares */ int countOfItems,idx,accumulator=0,largestSeen=0,x_2;\n"
         " double deviation;\n"
-        " scanf(\"%d\",&countOfItems);\n"
+        ' scanf("%d",&countOfItems);\n'
         "  for(idx=0;idx<countOfItems;idx++){accumulator+=idx*idx; if(idx>largestSeen) largestSeen=idx;} // done\n"
-        " x_2=accumulator; deviation=accumulator/countOfItems; printf(\"%d %d %f\",x_2,largestSeen,deviation);"
+        ' x_2=accumulator; deviation=accumulator/countOfItems; printf("%d %d %f",x_2,largestSeen,deviation);'
         " return 0;}"
     )
     restructured = (
-        "int main(){int n,s=0,max=0,a1; scanf(\"%d\",&n); while(n>0){s=s+n*n; max=max<n?n:max; n--;}"
-        " if(s>0) printf(\"%d %d\",s,max); return 0;}"
+        'int main(){int n,s=0,max=0,a1; scanf("%d",&n); while(n>0){s=s+n*n; max=max<n?n:max; n--;}'
+        ' if(s>0) printf("%d %d",s,max); return 0;}'
     )
     same_renamed, other = skeleton_cosines(model, tokenizer, [original, renamed, restructured])
     assert same_renamed == pytest.approx(1.0, abs=1e-5)
@@ -147,7 +166,9 @@ def test_skeleton_placeholders_are_whole_identifier_words(tokenizer, programs):
     names standing alone are not identifiers, a longer name that starts like one is."""
     model = skeleton_model(tokenizer, programs)
     ids = tokenizer.token_ids(['int maxlen = max(a1, x_1); printf("%d", maxlen); for(;;) formula++;'])[0]
-    identifier, continuation = model.identifier_tokens(torch.from_numpy(ids[None]), torch.ones(1, len(ids), dtype=torch.int64))
+    identifier, continuation = model.identifier_tokens(
+        torch.from_numpy(ids[None]), torch.ones(1, len(ids), dtype=torch.int64)
+    )
     token_text = {index: text for text, index in tokenizer.vocab.items()}
     words: list[tuple[str, bool]] = []  # (word, identifier)
     for index, is_identifier, continues in zip(ids, identifier[0].tolist(), continuation[0].tolist(), strict=True):
@@ -192,7 +213,9 @@ def test_choose_share_prefers_copy_detection_within_the_map_at_r_tolerance():
     copy = np.r_[np.ones(50, bool), np.zeros(50, bool)]
     semantic_cos = np.r_[rng.uniform(0.6, 0.9, 50), rng.uniform(0.6, 0.9, 50)]  # blind to copying
     skeleton_cos = np.r_[rng.uniform(0.5, 1.0, 50), rng.uniform(0.0, 0.6, 50)]  # sees copying
-    share, table = choose_share((unit(semantic), unit(skeleton)), list(labels), (semantic_cos, skeleton_cos), copy, ~copy)
+    share, table = choose_share(
+        (unit(semantic), unit(skeleton)), list(labels), (semantic_cos, skeleton_cos), copy, ~copy
+    )
     assert 0.0 < share < 1.0
     by_share = {row["share"]: row for row in table}
     assert by_share[0.0]["map_at_r"] > by_share[1.0]["map_at_r"]
@@ -205,15 +228,29 @@ def test_choose_share_prefers_copy_detection_within_the_map_at_r_tolerance():
     assert by_share[share]["auc_copy_vs_same_task"] == max(row["auc_copy_vs_same_task"] for row in within)
     # With no MAP@R to spare, the share is the one that retrieves best.
     strict, _ = choose_share(
-        (unit(semantic), unit(skeleton)), list(labels), (semantic_cos, skeleton_cos), copy, ~copy, map_at_r_tolerance=0.0
+        (unit(semantic), unit(skeleton)),
+        list(labels),
+        (semantic_cos, skeleton_cos),
+        copy,
+        ~copy,
+        map_at_r_tolerance=0.0,
     )
     assert by_share[strict]["map_at_r"] == best_map
 
 
 def test_bag_form_equals_the_encoder_while_layers_are_identity():
     torch.manual_seed(0)
-    config = EncoderConfig(vocab_size=500, dim=32, layers=2, heads=2, ffn_dim=64, window=64,
-                           ngram_buckets=256, ngram_dim=8, sublinear_tf=True)
+    config = EncoderConfig(
+        vocab_size=500,
+        dim=32,
+        layers=2,
+        heads=2,
+        ffn_dim=64,
+        window=64,
+        ngram_buckets=256,
+        ngram_dim=8,
+        sublinear_tf=True,
+    )
     model = CodeEncoder(config).eval()
     zero_residual_branches(model)
     ids = torch.randint(1, 500, (3, 150))
@@ -226,8 +263,13 @@ def test_bag_form_equals_the_encoder_while_layers_are_identity():
 
 def test_pair_sides_embed_each_distinct_program_once():
     anchor, copy, other = np.array([1, 2, 3]), np.array([1, 2, 4]), np.array([7, 8])
-    pairs = Pairs([anchor, anchor, anchor, other], [copy, other, anchor, copy], np.array([1, 0, 0, 0], bool),
-                  ["copy", "random", "random", "random"], np.arange(4))  # fmt: skip
+    pairs = Pairs(
+        [anchor, anchor, anchor, other],
+        [copy, other, anchor, copy],
+        np.array([1, 0, 0, 0], bool),
+        ["copy", "random", "random", "random"],
+        np.arange(4),
+    )
     calls = []
 
     def embed(sequences):
@@ -249,7 +291,7 @@ def test_losses_prefer_copies_and_same_task():
 
 
 def test_augmentation_renames_consistently_and_keeps_keywords():
-    code = "int main() {\n  int count = 0; // tally\n  for (count = 0; count < 10; count++) printf(\"%d\", count);\n}\n"
+    code = 'int main() {\n  int count = 0; // tally\n  for (count = 0; count < 10; count++) printf("%d", count);\n}\n'
     renamed = rename_and_strip(code, "cpp", random.Random(0), rename_p=1.0, drop_comments=True)
     assert "count" not in renamed and "tally" not in renamed
     for kept in ("int", "main", "for", "printf", '"%d"'):
@@ -284,7 +326,7 @@ def test_embed_programs_embeds_each_program_whole_in_input_order_and_accepts_non
     embeddings = embed_programs(model, sequences, max_tokens=128)
     assert embeddings.shape == (4, model.config.output_dim)
     with torch.no_grad():
-        for row, sequence in zip(embeddings, sequences):
+        for row, sequence in zip(embeddings, sequences, strict=True):
             ids = torch.from_numpy(np.asarray(sequence, dtype=np.int64))[None]
             np.testing.assert_allclose(row, model(ids, torch.ones_like(ids))[0].numpy(), atol=1e-5)
     assert embed_programs(model, []).shape == (0, model.config.output_dim)
@@ -293,10 +335,14 @@ def test_embed_programs_embeds_each_program_whole_in_input_order_and_accepts_non
 def test_the_bag_stage_view_embeds_the_semantic_part_only():
     """Training's early stopping embeds through the layer-less view of a model with a
     skeleton: its rows are the semantic part."""
-    model = CodeEncoder(EncoderConfig(vocab_size=500, dim=16, layers=1, heads=2, ffn_dim=32, window=64, skeleton_dim=32)).eval()
+    model = CodeEncoder(
+        EncoderConfig(vocab_size=500, dim=16, layers=1, heads=2, ffn_dim=32, window=64, skeleton_dim=32)
+    ).eval()
     sequences = [np.arange(5, 70), np.arange(7, 30)]
     semantic = embed_programs(BagStageView(model), sequences)
     assert semantic.shape == (2, model.config.embedding_dim)
     with torch.no_grad():
         ids = torch.from_numpy(np.asarray(sequences[1], dtype=np.int64))[None]
-        np.testing.assert_allclose(semantic[1], model.encode(ids, torch.ones_like(ids), use_layers=False)[0].numpy(), atol=1e-6)
+        np.testing.assert_allclose(
+            semantic[1], model.encode(ids, torch.ones_like(ids), use_layers=False)[0].numpy(), atol=1e-6
+        )

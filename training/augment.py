@@ -50,7 +50,10 @@ PY_KEYWORDS = set(
 )
 KEYWORDS = {"cpp": C_KEYWORDS, "c": C_KEYWORDS, "java": JAVA_KEYWORDS, "python": PY_KEYWORDS}
 
-_WORDS = "a b c d k m n p q s t x y z i j tmp temp cnt count num val value res result arr buf data idx pos len total flag item node cur prev nxt key acc out tmpval".split()
+_WORDS = (
+    "a b c d k m n p q s t x y z i j tmp temp cnt count num val value res result arr buf data idx pos len total "
+    "flag item node cur prev nxt key acc out tmpval"
+).split()
 
 # Strings and char literals, comments and preprocessor/import lines are matched as whole
 # units so no identifier inside them is touched.
@@ -126,7 +129,9 @@ def _rewrite_increments(code: str, rng: random.Random) -> str:
         return rng.choice([f"{name}++", f"++{name}", f"{name} += 1", f"{name} = {name} + 1"])
 
     code = _INCREMENT.sub(inc, code)
-    return _ADD_ASSIGN.sub(lambda m: f"{m.group(1)} = {m.group(1)} + ({m.group(2).strip()});" if rng.random() < 0.5 else m.group(0), code)
+    return _ADD_ASSIGN.sub(
+        lambda m: f"{m.group(1)} = {m.group(1)} + ({m.group(2).strip()});" if rng.random() < 0.5 else m.group(0), code
+    )
 
 
 def _for_to_while(code: str, rng: random.Random, p: float) -> str:

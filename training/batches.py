@@ -85,7 +85,7 @@ class BatchSampler:
                 copies.append(augment(corpus.texts[index], corpus.languages[index], rng))
         copy_ids = self.tokenizer.token_ids(copies)
         views_a, views_b = [], []
-        for (corpus, index, _), b in zip(anchors, copy_ids):
+        for (corpus, index, _), b in zip(anchors, copy_ids, strict=True):
             a, b = self._crop_pair(np.asarray(corpus.ids[index], dtype=np.int64), b)
             views_a.append(a)
             views_b.append(b)

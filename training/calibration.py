@@ -53,9 +53,7 @@ class Pairs:
         return vectors[[position[id(s)] for s in self.a]], vectors[[position[id(s)] for s in self.b]]
 
 
-def build_pairs(
-    corpus: Corpus, tokenizer: CodeTokenizer, anchors: int, seed: int, obfuscate=None
-) -> Pairs:
+def build_pairs(corpus: Corpus, tokenizer: CodeTokenizer, anchors: int, seed: int, obfuscate=None) -> Pairs:
     """Pairs over ``corpus`` (held-out items; ``labels`` >= 0 are POJ-104 problems)."""
     rng = random.Random(seed)
     labels = np.asarray(corpus.labels)
@@ -84,7 +82,7 @@ def build_pairs(
         kind.append(what)
         anchor.append(number)
 
-    for number, (i, copy) in enumerate(zip(chosen, copy_ids)):
+    for number, (i, copy) in enumerate(zip(chosen, copy_ids, strict=True)):
         add(corpus.ids[i], copy, True, "copy", number)
         if labels[i] >= 0:
             j = rng.choice([k for k in by_problem[int(labels[i])] if k != i])
@@ -131,7 +129,9 @@ def calibrate(pairs: Pairs, similarity: np.ndarray) -> tuple[PlattCalibration, d
         "check_f1": 2 * precision * recall / max(1e-12, precision + recall),
         "auc_copy_vs_same_task": _auc(copy, similarity[kinds == "same-task"]),
         "auc_copy_vs_random": _auc(copy, similarity[kinds == "random"]),
-        "mean_similarity": {k: float(similarity[kinds == k].mean()) for k in ("copy", "same-task", "random") if (kinds == k).any()},
+        "mean_similarity": {
+            k: float(similarity[kinds == k].mean()) for k in ("copy", "same-task", "random") if (kinds == k).any()
+        },
     }
     final = fit_platt(similarity, pairs.positive)
     report["slope"], report["intercept"] = final.slope, final.intercept

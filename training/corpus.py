@@ -48,7 +48,7 @@ class Corpus:
         self.languages.append(language)
         self.labels.append(label)
 
-    def subset(self, indices) -> "Corpus":
+    def subset(self, indices) -> Corpus:
         return Corpus(
             [self.texts[i] for i in indices],
             [self.languages[i] for i in indices],

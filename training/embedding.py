@@ -26,6 +26,8 @@ def embed_programs(
         for start in range(0, len(members), step):
             chunk = members[start : start + step]
             ids, mask = pad_batch([np.asarray(sequences[i], dtype=np.int64) for i in chunk], int(count) * window)
-            out[chunk] = model(torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)).float().cpu().numpy()
+            out[chunk] = (
+                model(torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)).float().cpu().numpy()
+            )
     model.train(was_training)
     return out

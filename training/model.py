@@ -145,7 +145,9 @@ class CodeEncoder(nn.Module):
         # its skeleton part is zero and the semantic part alone is its embedding.
         return F.normalize(joint, dim=-1)
 
-    def skeleton_grams(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def skeleton_grams(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Hash bucket of every skeleton n-gram ``[batch, grams]`` and whether it is the first
         occurrence of its bucket in its program (invalid positions never are). An n-gram
         that spans the end of a statement is invalid."""
@@ -220,7 +222,9 @@ class CodeEncoder(nn.Module):
         x = self.token_embedding(ids) + self.position_embedding
         if self.config.ngram_buckets:
             bigram, trigram = self._ngram_hashes(padded)
-            ngrams = self.ngram_embedding(bigram.reshape(-1, window)) + self.ngram_embedding(trigram.reshape(-1, window))
+            ngrams = self.ngram_embedding(bigram.reshape(-1, window)) + self.ngram_embedding(
+                trigram.reshape(-1, window)
+            )
             x = x + self.ngram_projection(ngrams)
         # Additive mask: a large negative (not -inf) keeps all-padding windows finite;
         # their tokens get zero pooling weight below.

@@ -10,9 +10,10 @@ Recipe (defaults; everything seeded):
    early-stopping set; the rest, with the held-out Java / Python, feed the calibration.
    Disguised copies: obfuscator variants pre-generated once (when the obfuscator is
    installed) mixed with the regex augmentation of :mod:`clonedetect.training.augment`.
-3. Model: :class:`CodeEncoder` (comments removed by the tokenizer step), 2 layers, 128-d, 4 heads, FFN 512, 256-token windows, plus
-   hashed bigram/trigram input embeddings (65,536 x 64) and sublinear-TF pooling; pooling
-   weights start at the training IDF, the layers' residual branches at zero.
+3. Model: :class:`CodeEncoder` (comments removed by the tokenizer step), 2 layers, 128-d,
+   4 heads, FFN 512, 256-token windows, plus hashed bigram/trigram input embeddings
+   (65,536 x 64) and sublinear-TF pooling; pooling weights start at the training IDF,
+   the layers' residual branches at zero.
 4. Loss: ``NT-Xent(copy positives, tau=0.05) + sup_weight * SupCon(problem labels, tau=0.1)``
    over anchors + copies; other programs of the same problem are the copy term's hard
    negatives.
@@ -70,9 +71,9 @@ from clonedetect.training.initialisation import document_term, idf, init_pooling
 from clonedetect.training.losses import combined_loss
 from clonedetect.training.model import CodeEncoder, EncoderConfig
 from clonedetect.training.quantization import quantize_encoder
+from clonedetect.training.skeleton import choose_share, fit_skeleton, split_parts
 from clonedetect.training.tokenizer_training import TOKENIZER_RECIPE, train_tokenizer
 from clonedetect.training.variants import load_obfuscator, pregenerate
-from clonedetect.training.skeleton import choose_share, fit_skeleton, split_parts
 
 PARITY_TOLERANCE = 1e-4
 REPOSITORY = data.PROJECT_ROOT / "model_repository"
@@ -92,8 +93,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m clonedetect.training.train", description=__doc__.split("\n")[0])
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     p.add_argument("--minutes", type=float, default=20.0, help="training time budget, both stages (default 20)")
-    p.add_argument("--full-minutes", type=float, default=0.0,
-                   help="of which the full-transformer stage (default 0: on 2 CPU cores it did not beat the bag stage)")
+    p.add_argument(
+        "--full-minutes",
+        type=float,
+        default=0.0,
+        help="of which the full-transformer stage (default 0: on 2 CPU cores it did not beat the bag stage)",
+    )
     p.add_argument("--wall-minutes", type=float, default=29.0, help="whole-run budget; training is cut to fit it")
     p.add_argument("--bag-steps", type=int, default=None, help="fix the bag stage's steps (else from the budget)")
     p.add_argument("--steps", type=int, default=None, help="fix the full stage's steps (else from the budget)")
@@ -115,7 +120,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     # data
     p.add_argument("--java-limit", type=int, default=8000)
     p.add_argument("--variant-minutes", type=float, default=3.0, help="budget to pre-generate obfuscator variants")
-    p.add_argument("--variant-programs", type=int, default=8000, help="POJ-104 programs to obfuscate (+1/4 as many extra)")
+    p.add_argument(
+        "--variant-programs", type=int, default=8000, help="POJ-104 programs to obfuscate (+1/4 as many extra)"
+    )
     p.add_argument("--variants-per-program", type=int, default=2)
     # loss
     p.add_argument("--copy-temperature", type=float, default=0.05)
@@ -135,8 +142,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--patience", type=int, default=4)
     # after training
     p.add_argument("--calibration-anchors", type=int, default=1500)
-    p.add_argument("--final-eval", action=argparse.BooleanOptionalAction, default=True,
-                   help="MAP@R of the exported model on the whole POJ-104 valid split")
+    p.add_argument(
+        "--final-eval",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="MAP@R of the exported model on the whole POJ-104 valid split",
+    )
     return p.parse_args(argv)
 
 
@@ -245,8 +256,14 @@ class Trainer:
             self.best = {"map_at_r": score, "stage": stage, "step": step}
             self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         self.history.append({"stage": stage, "step": step, "map_at_r": score, **(extra or {})})
-        log(f"{stage} step {step}: early-stopping MAP@R {score:.4f}{' *' if improved else ''}"
-            + (f" (loss {extra['loss']:.3f}, copy {extra['copy_loss']:.3f}, sup {extra['sup_loss']:.3f})" if extra else ""))
+        log(
+            f"{stage} step {step}: early-stopping MAP@R {score:.4f}{' *' if improved else ''}"
+            + (
+                f" (loss {extra['loss']:.3f}, copy {extra['copy_loss']:.3f}, sup {extra['sup_loss']:.3f})"
+                if extra
+                else ""
+            )
+        )
         return score, time.monotonic() - started
 
     def run(self, stage: Stage) -> None:
@@ -263,10 +280,18 @@ class Trainer:
                 break
             for group in optimizer.param_groups:
                 group["lr"] = stage.lr * lr_factor(step, progress, args.warmup)
-            losses.append(training_step(
-                model, optimizer, stage.sampler.sample(), self.device, args.copy_temperature,
-                args.sup_temperature, args.sup_weight, use_layers=stage.use_layers,
-            ))
+            losses.append(
+                training_step(
+                    model,
+                    optimizer,
+                    stage.sampler.sample(),
+                    self.device,
+                    args.copy_temperature,
+                    args.sup_temperature,
+                    args.sup_weight,
+                    use_layers=stage.use_layers,
+                )
+            )
             step += 1
             if step % args.eval_every == 0:
                 last_eval = step
@@ -285,12 +310,19 @@ class Trainer:
 
     def _evaluate_stage(self, stage: Stage, step: int, losses: list, started: float) -> bool:
         """Evaluate; True when the best score improved."""
-        recent = np.mean(losses[-self.args.eval_every:], axis=0)
+        recent = np.mean(losses[-self.args.eval_every :], axis=0)
         before = self.best["map_at_r"]
-        self.evaluate(stage.name, step, stage.use_layers, {
-            "loss": float(recent[0]), "copy_loss": float(recent[1]), "sup_loss": float(recent[2]),
-            "elapsed_s": time.monotonic() - started,
-        })
+        self.evaluate(
+            stage.name,
+            step,
+            stage.use_layers,
+            {
+                "loss": float(recent[0]),
+                "copy_loss": float(recent[1]),
+                "sup_loss": float(recent[2]),
+                "elapsed_s": time.monotonic() - started,
+            },
+        )
         return self.best["map_at_r"] > before
 
 
@@ -319,14 +351,21 @@ def obfuscator_variants(poj, extra, args, obfuscate) -> dict[str, list[str]]:
         log("obfuscator not available: regex augmentation only")
         return {}
     rng = random.Random(args.seed)
-    items = [(f"poj:{i}", poj.texts[i], "cpp") for i in rng.sample(range(len(poj)), min(args.variant_programs, len(poj)))]
+    items = [
+        (f"poj:{i}", poj.texts[i], "cpp") for i in rng.sample(range(len(poj)), min(args.variant_programs, len(poj)))
+    ]
     items += [
         (f"extra:{i}", extra.texts[i], extra.languages[i])
         for i in rng.sample(range(len(extra)), min(args.variant_programs // 4, len(extra)))
     ]
     log(f"obfuscator found: variants of {len(items)} items (cached; else <= {args.variant_minutes} min)")
-    variants = pregenerate(items, seed=args.seed, budget_s=args.variant_minutes * 60, processes=cpu_count(),
-                           per_item=args.variants_per_program)
+    variants = pregenerate(
+        items,
+        seed=args.seed,
+        budget_s=args.variant_minutes * 60,
+        processes=cpu_count(),
+        per_item=args.variants_per_program,
+    )
     log(f"{sum(map(len, variants.values()))} variants for {len(variants)} items")
     return variants
 
@@ -347,14 +386,18 @@ def fit_skeleton_part(model, tokenizer, poj, extra, variants, stop_ids, stop_lab
     model.skeleton_share.fill_(probe)
     semantic_dim = model.config.embedding_dim
     stop_parts = split_parts(embed_programs(model, stop_ids), semantic_dim, probe)
-    a, b = (split_parts(side, semantic_dim, probe) for side in pairs.embed_sides(lambda seqs: embed_programs(model, seqs)))
+    a, b = (
+        split_parts(side, semantic_dim, probe) for side in pairs.embed_sides(lambda seqs: embed_programs(model, seqs))
+    )
     cosines = (np.sum(a[0] * b[0], axis=1), np.sum(a[1] * b[1], axis=1))
     kinds = np.asarray(pairs.kind)
     share, table = choose_share(stop_parts, stop_labels, cosines, kinds == "copy", kinds == "same-task")
     model.skeleton_share.fill_(share)
     for row in table:
-        log(f"skeleton share {row['share']:.1f}: AUC copy vs same task {row['auc_copy_vs_same_task']:.4f}, "
-            f"early-stopping MAP@R {row['map_at_r']:.4f}")
+        log(
+            f"skeleton share {row['share']:.1f}: AUC copy vs same task {row['auc_copy_vs_same_task']:.4f}, "
+            f"early-stopping MAP@R {row['map_at_r']:.4f}"
+        )
     log(f"skeleton: {report}; share {share}")
     return {**report, "share": share, "selection": table}
 
@@ -383,8 +426,15 @@ def main(argv: list[str] | None = None) -> dict:
     timings["data_s"] = time.monotonic() - started
 
     config = EncoderConfig(
-        vocab_size=tokenizer.vocab_size, dim=args.dim, layers=args.layers, heads=args.heads, ffn_dim=args.ffn_dim,
-        dropout=args.dropout, ngram_buckets=args.ngram_buckets, ngram_dim=args.ngram_dim, sublinear_tf=args.sublinear_tf,
+        vocab_size=tokenizer.vocab_size,
+        dim=args.dim,
+        layers=args.layers,
+        heads=args.heads,
+        ffn_dim=args.ffn_dim,
+        dropout=args.dropout,
+        ngram_buckets=args.ngram_buckets,
+        ngram_dim=args.ngram_dim,
+        sublinear_tf=args.sublinear_tf,
         skeleton_dim=args.skeleton_dim,
     )
     model = CodeEncoder(config)
@@ -404,12 +454,16 @@ def main(argv: list[str] | None = None) -> dict:
     train_started = time.monotonic()
     budget_s = max(0.0, min(args.minutes * 60, wall_deadline - reserve_s - train_started))
     bag_budget = max(0.0, budget_s - args.full_minutes * 60)
-    trainer.run(Stage("bag", False, sampler(args.bag_batch, args.bag_crop, args.seed), args.bag_lr, bag_budget, args.bag_steps))
+    trainer.run(
+        Stage("bag", False, sampler(args.bag_batch, args.bag_crop, args.seed), args.bag_lr, bag_budget, args.bag_steps)
+    )
     timings["bag_s"] = time.monotonic() - train_started
     full_budget = budget_s - (time.monotonic() - train_started)
     if (args.full_minutes > 0 and full_budget > 60) or args.steps:
         crop = min(args.crop, config.window)
-        trainer.run(Stage("full", True, sampler(args.batch, crop, args.seed + 1), args.lr, max(full_budget, 0), args.steps))
+        trainer.run(
+            Stage("full", True, sampler(args.batch, crop, args.seed + 1), args.lr, max(full_budget, 0), args.steps)
+        )
     timings["train_s"] = time.monotonic() - train_started
     best = trainer.best
     model = model.to("cpu").eval()
@@ -420,7 +474,9 @@ def main(argv: list[str] | None = None) -> dict:
     held = corpora.drop_short(corpora.concat(valid.subset(rest_indices), held_java, held_python))
     pairs = build_pairs(held, tokenizer, args.calibration_anchors, seed=args.seed + 1, obfuscate=obfuscate)
     skeleton_report = fit_skeleton_part(model, tokenizer, poj, extra, variants, stop_ids, stop_labels, pairs, args)
-    save_checkpoint(model, args.output / "checkpoint.pt", {"best": best, "args": {k: str(v) for k, v in vars(args).items()}})
+    save_checkpoint(
+        model, args.output / "checkpoint.pt", {"best": best, "args": {k: str(v) for k, v in vars(args).items()}}
+    )
 
     onnx_path = export_onnx(model, args.output / "model.onnx")
     parity = parity_max_abs_diff(model, onnx_path)
@@ -439,9 +495,16 @@ def main(argv: list[str] | None = None) -> dict:
     log(f"calibration: {json.dumps(calibration_report)}")
 
     report = {
-        "best": best, "history": trainer.history, "parity_max_abs_diff": parity, "calibration": calibration_report,
-        "skeleton": skeleton_report, "config": config.to_dict(), "args": {k: str(v) for k, v in vars(args).items()},
-        "tokenizer": str(tokenizer_path), "obfuscator_variants": sum(map(len, variants.values())), "timings": timings,
+        "best": best,
+        "history": trainer.history,
+        "parity_max_abs_diff": parity,
+        "calibration": calibration_report,
+        "skeleton": skeleton_report,
+        "config": config.to_dict(),
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "tokenizer": str(tokenizer_path),
+        "obfuscator_variants": sum(map(len, variants.values())),
+        "timings": timings,
     }
     if args.final_eval:
         t0 = time.monotonic()

@@ -26,8 +26,9 @@ C_SCALAR_TYPES = frozenset({"primitive_type", "sized_type_specifier"})
 def rewrite_assignments(source: Source, rng: random.Random) -> list[EditGroup]:
     resolution = _resolution(source)
     candidates = []
-    for node in nodes_of_type(source.root, "assignment_expression", "assignment", "augmented_assignment",
-                              "update_expression"):
+    for node in nodes_of_type(
+        source.root, "assignment_expression", "assignment", "augmented_assignment", "update_expression"
+    ):
         text = _rewritten(source, resolution, node)
         if text is not None:
             candidates.append([replace(node, text)])
@@ -74,15 +75,20 @@ def _expanded_as_compound(source: Source, left: Node, right: Node) -> str | None
     return f"{source.text_of(left)} {symbol}= {source.text_of(other)}"
 
 
-def _compound_as_other(source: Source, resolution: Resolution | None, node: Node, left: Node, right: Node,
-                       symbol: str) -> str | None:
+def _compound_as_other(
+    source: Source, resolution: Resolution | None, node: Node, left: Node, right: Node, symbol: str
+) -> str | None:
     """``x op= y`` -> ``x = x op (y)``, or ``i += 1`` -> ``i++`` when it is a statement."""
     if source.language == "python":
         if symbol not in PYTHON_OPERATORS or right.type not in PYTHON_NUMBERS or left.type != "identifier":
             return None
         return f"{source.text_of(left)} = {source.text_of(left)} {symbol} {source.text_of(right)}"
-    if symbol in "+-" and source.text_of(right) == "1" and _value_unused(node) \
-            and _has_type(source, resolution, left, JAVA_NUMERIC_TYPES):
+    if (
+        symbol in "+-"
+        and source.text_of(right) == "1"
+        and _value_unused(node)
+        and _has_type(source, resolution, left, JAVA_NUMERIC_TYPES)
+    ):
         return f"{source.text_of(left)}{symbol * 2}"
     if not _has_type(source, resolution, left, JAVA_WIDE_TYPES):
         return None
@@ -135,6 +141,7 @@ def _java_array(source: Source, declaration: Node, name: str) -> bool:
     if declaration.child_by_field_name("dimensions") is not None:
         return True
     return any(
-        d.child_by_field_name("dimensions") is not None for d in declaration.children_by_field_name("declarator")
+        d.child_by_field_name("dimensions") is not None
+        for d in declaration.children_by_field_name("declarator")
         if source.text_of(d.child_by_field_name("name")) == name
     )

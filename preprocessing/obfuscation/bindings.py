@@ -100,7 +100,7 @@ class ScopeWalker:
         return None
 
     def poison_words(self, node: Node) -> None:
-        self.poisoned.update(w.decode() for w in WORD.findall(self.source.data[node.start_byte:node.end_byte]))
+        self.poisoned.update(w.decode() for w in WORD.findall(self.source.data[node.start_byte : node.end_byte]))
 
     def _record(self, binding: Binding, name_node: Node) -> None:
         key = (name_node.start_byte, name_node.end_byte)

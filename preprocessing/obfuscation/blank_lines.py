@@ -34,5 +34,5 @@ def vary_blank_lines(source: Source, rng: random.Random) -> list[EditGroup]:
 
 
 def _follows_comment_line(source: Source, line_start: int) -> bool:
-    previous = source.data[source.line_start(line_start - 1):line_start].strip()
+    previous = source.data[source.line_start(line_start - 1) : line_start].strip()
     return previous.startswith((b"#", b"//", b"/*", b"*"))

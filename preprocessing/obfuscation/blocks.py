@@ -10,19 +10,48 @@ from .languages import COMMENT_TYPES, STATEMENT_BLOCKS
 from .source import Source, nodes_of_type, walk
 
 LOCAL_DECLARATION = {"c": "declaration", "cpp": "declaration", "java": "local_variable_declaration"}
-TYPE_DEFINITIONS = frozenset({
-    "struct_specifier", "union_specifier", "enum_specifier", "class_specifier", "class_declaration",
-})
-LOOP_TYPES = frozenset({
-    "for_statement", "while_statement", "do_statement", "for_range_loop", "enhanced_for_statement",
-})
+TYPE_DEFINITIONS = frozenset(
+    {
+        "struct_specifier",
+        "union_specifier",
+        "enum_specifier",
+        "class_specifier",
+        "class_declaration",
+    }
+)
+LOOP_TYPES = frozenset(
+    {
+        "for_statement",
+        "while_statement",
+        "do_statement",
+        "for_range_loop",
+        "enhanced_for_statement",
+    }
+)
 SWITCH_TYPES = frozenset({"switch_statement", "switch_expression"})
-LITERAL_TYPES = frozenset({
-    "number_literal", "char_literal", "string_literal", "true", "false", "null", "nullptr",
-    "decimal_integer_literal", "hex_integer_literal", "octal_integer_literal", "binary_integer_literal",
-    "decimal_floating_point_literal", "hex_floating_point_literal", "character_literal", "null_literal",
-    "integer", "float", "string", "none",
-})
+LITERAL_TYPES = frozenset(
+    {
+        "number_literal",
+        "char_literal",
+        "string_literal",
+        "true",
+        "false",
+        "null",
+        "nullptr",
+        "decimal_integer_literal",
+        "hex_integer_literal",
+        "octal_integer_literal",
+        "binary_integer_literal",
+        "decimal_floating_point_literal",
+        "hex_floating_point_literal",
+        "character_literal",
+        "null_literal",
+        "integer",
+        "float",
+        "string",
+        "none",
+    }
+)
 
 
 def statement_blocks(source: Source) -> Iterator[Node]:
@@ -32,7 +61,8 @@ def statement_blocks(source: Source) -> Iterator[Node]:
 def statements(block: Node) -> list[Node]:
     """The statements directly in ``block`` (no comments, braces or directives)."""
     return [
-        c for c in block.named_children
+        c
+        for c in block.named_children
         if c.type not in COMMENT_TYPES and not c.type.startswith("preproc") and not c.is_error
     ]
 
@@ -40,7 +70,8 @@ def statements(block: Node) -> list[Node]:
 def is_string_statement(statement: Node) -> bool:
     """A statement that is only a string (a Python docstring, or a string where one could be)."""
     return (
-        statement.type == "expression_statement" and statement.named_child_count == 1
+        statement.type == "expression_statement"
+        and statement.named_child_count == 1
         and statement.named_children[0].type in ("string", "concatenated_string")
     )
 
@@ -78,10 +109,7 @@ def declaration_prefix(source: Source, declaration: Node) -> str:
 
 
 def identifier_texts(source: Source, node: Node) -> set[str]:
-    return {
-        source.text_of(n) for n in walk(node)
-        if n.type in ("identifier", "field_identifier", "type_identifier")
-    }
+    return {source.text_of(n) for n in walk(node) if n.type in ("identifier", "field_identifier", "type_identifier")}
 
 
 def gap_is_blank(source: Source, before: Node, after: Node) -> bool:

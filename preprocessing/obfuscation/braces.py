@@ -10,12 +10,29 @@ from .edits import Edit, EditGroup
 from .languages import COMMENT_TYPES
 from .source import Source, walk
 
-BODY_TYPES = frozenset({
-    "compound_statement", "field_declaration_list", "declaration_list", "block", "class_body",
-    "interface_body", "enum_body", "constructor_body", "switch_block",
-})
-STANDALONE_PARENTS = frozenset({"compound_statement", "block", "constructor_body", "case_statement",
-                                "switch_block_statement_group", "translation_unit"})
+BODY_TYPES = frozenset(
+    {
+        "compound_statement",
+        "field_declaration_list",
+        "declaration_list",
+        "block",
+        "class_body",
+        "interface_body",
+        "enum_body",
+        "constructor_body",
+        "switch_block",
+    }
+)
+STANDALONE_PARENTS = frozenset(
+    {
+        "compound_statement",
+        "block",
+        "constructor_body",
+        "case_statement",
+        "switch_block_statement_group",
+        "translation_unit",
+    }
+)
 FOLLOWER_KEYWORDS = frozenset({"else", "catch", "finally"})
 
 
@@ -49,8 +66,10 @@ def _is_movable(token: Node) -> bool:
     if token.type == "{":
         grandparent = parent.parent
         return (
-            parent.type in BODY_TYPES and parent.children[0] == token
-            and grandparent is not None and grandparent.type not in STANDALONE_PARENTS
+            parent.type in BODY_TYPES
+            and parent.children[0] == token
+            and grandparent is not None
+            and grandparent.type not in STANDALONE_PARENTS
         )
     return token.type in FOLLOWER_KEYWORDS and not token.is_named
 
@@ -67,5 +86,5 @@ def _previous_leaf(node: Node) -> Node | None:
 
 
 def _line_is_directive(source: Source, offset: int) -> bool:
-    line = source.data[source.line_start(offset):offset]
+    line = source.data[source.line_start(offset) : offset]
     return line.lstrip().startswith(b"#")

@@ -7,28 +7,62 @@ from tree_sitter import Node
 from .bindings import Binding, Resolution, ScopeWalker
 from .source import Source, ancestors, is_field, nodes_of_type, same_node
 
-SCOPE_OWNERS = frozenset({
-    "translation_unit", "function_definition", "compound_statement", "for_statement", "for_range_loop",
-    "if_statement", "while_statement", "switch_statement", "catch_clause", "lambda_expression",
-})
-DECLARATOR_WRAPPERS = frozenset({
-    "init_declarator", "pointer_declarator", "array_declarator", "parenthesized_declarator",
-    "reference_declarator", "attributed_declarator", "function_declarator",
-})
-DECLARING_NODES = frozenset({
-    "declaration", "parameter_declaration", "optional_parameter_declaration", "for_range_loop",
-    "function_definition",
-})
+SCOPE_OWNERS = frozenset(
+    {
+        "translation_unit",
+        "function_definition",
+        "compound_statement",
+        "for_statement",
+        "for_range_loop",
+        "if_statement",
+        "while_statement",
+        "switch_statement",
+        "catch_clause",
+        "lambda_expression",
+    }
+)
+DECLARATOR_WRAPPERS = frozenset(
+    {
+        "init_declarator",
+        "pointer_declarator",
+        "array_declarator",
+        "parenthesized_declarator",
+        "reference_declarator",
+        "attributed_declarator",
+        "function_declarator",
+    }
+)
+DECLARING_NODES = frozenset(
+    {
+        "declaration",
+        "parameter_declaration",
+        "optional_parameter_declaration",
+        "for_range_loop",
+        "function_definition",
+    }
+)
 PARAMETER_NODES = frozenset({"parameter_declaration", "optional_parameter_declaration"})
 # Whole directives whose words may name anything (macros can use any variable).
 OPAQUE_DIRECTIVES = frozenset({"preproc_include", "preproc_def", "preproc_function_def", "preproc_call"})
 # Contexts whose identifiers do not follow block scoping: their names are never renamed.
-OPAQUE_CONTEXTS = frozenset({
-    "qualified_identifier", "structured_binding_declarator", "template_function", "using_declaration",
-    "alias_declaration", "attribute_specifier", "attribute_declaration", "destructor_name",
-    "gnu_asm_expression", "ms_declspec_modifier", "namespace_alias_definition", "template_method",
-    "dependent_name", "operator_cast",
-})
+OPAQUE_CONTEXTS = frozenset(
+    {
+        "qualified_identifier",
+        "structured_binding_declarator",
+        "template_function",
+        "using_declaration",
+        "alias_declaration",
+        "attribute_specifier",
+        "attribute_declaration",
+        "destructor_name",
+        "gnu_asm_expression",
+        "ms_declspec_modifier",
+        "namespace_alias_definition",
+        "template_method",
+        "dependent_name",
+        "operator_cast",
+    }
+)
 
 
 class CScopeWalker(ScopeWalker):
@@ -54,8 +88,10 @@ class CScopeWalker(ScopeWalker):
         if node.type in SCOPE_OWNERS:
             return True
         # The parameters of a prototype form a scope of their own.
-        return node.type == "parameter_list" and node.parent is not None and (
-            node.parent.type == "function_declarator" and _defined_function(node.parent) is None
+        return (
+            node.type == "parameter_list"
+            and node.parent is not None
+            and (node.parent.type == "function_declarator" and _defined_function(node.parent) is None)
         )
 
     def hoist(self, scope_owner: Node) -> None:
@@ -103,14 +139,22 @@ def resolve(source: Source) -> Resolution:
 
 
 def renamable(source: Source, resolution: Resolution) -> list[Binding]:
-    defined = {source.text_of(n) for child in source.root.named_children
-               if child.type == "function_definition" for n in _declared_function_names(child)}
+    defined = {
+        source.text_of(n)
+        for child in source.root.named_children
+        if child.type == "function_definition"
+        for n in _declared_function_names(child)
+    }
     return [
-        b for b in resolution.bindings
-        if b.name not in resolution.poisoned and b.name != "main"
-        and (b.kind in ("local", "parameter")
-             or (b.kind == "function" and b.name in defined)
-             or (b.kind == "global" and not _is_extern(source, b.declaration)))
+        b
+        for b in resolution.bindings
+        if b.name not in resolution.poisoned
+        and b.name != "main"
+        and (
+            b.kind in ("local", "parameter")
+            or (b.kind == "function" and b.name in defined)
+            or (b.kind == "global" and not _is_extern(source, b.declaration))
+        )
     ]
 
 
@@ -160,6 +204,4 @@ def _has_member_functions(source: Source) -> bool:
 
 
 def _is_extern(source: Source, declaration: Node) -> bool:
-    return any(
-        c.type == "storage_class_specifier" and source.text_of(c) == "extern" for c in declaration.children
-    )
+    return any(c.type == "storage_class_specifier" and source.text_of(c) == "extern" for c in declaration.children)

@@ -45,7 +45,8 @@ def add_comments(source: Source, rng: random.Random) -> list[EditGroup]:
     """Put a comment line above some statements and definitions."""
     parents = COMMENTABLE_PARENTS[source.language]
     candidates = [
-        node for node in _statements(source, parents)
+        node
+        for node in _statements(source, parents)
         if source.starts_line(node) and not is_verbatim(source, source.line_start(node.start_byte))
     ]
     groups = []
@@ -79,7 +80,7 @@ def _deletion(source: Source, node: Node) -> Edit:
         end = min(source.line_end(node.end_byte) + 1, len(source.data))
         return Edit(start, end, "")
     if source.ends_line(node):
-        before = source.data[:node.start_byte]
+        before = source.data[: node.start_byte]
         return Edit(len(before.rstrip(b" \t")), node.end_byte, "")
     return replace(node, " ")
 

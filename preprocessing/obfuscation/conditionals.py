@@ -18,7 +18,8 @@ COMPOUND_BODIES = frozenset({"compound_statement", "block"})
 def invert_if_else(source: Source, rng: random.Random) -> list[EditGroup]:
     invert = _inverted_python if source.language == "python" else _inverted_braces
     candidates = [
-        group for statement in nodes_of_type(source.root, "if_statement")
+        group
+        for statement in nodes_of_type(source.root, "if_statement")
         if (group := invert(source, statement)) is not None
     ]
     return some_of(rng, candidates, 0.5)
@@ -77,8 +78,10 @@ def _inverted_python(source: Source, statement: Node) -> EditGroup | None:
     otherwise = alternatives[0].child_by_field_name("body")
     if consequence is None or otherwise is None:
         return None
-    if consequence.start_point.row == statement.start_point.row \
-            or otherwise.start_point.row == alternatives[0].start_point.row:
+    if (
+        consequence.start_point.row == statement.start_point.row
+        or otherwise.start_point.row == alternatives[0].start_point.row
+    ):
         return None  # a branch on its header's line
     if condition.type == "not_operator":
         negated = source.text_of(condition.child_by_field_name("argument"))

@@ -56,8 +56,10 @@ def _insertion_points(source: Source) -> list[Node]:
 
 def _is_call_statement(source: Source, statement: Node) -> bool:
     return (
-        statement.type == "expression_statement" and statement.named_child_count == 1
-        and statement.named_children[0].type in CALLS and "\n" not in source.text_of(statement)
+        statement.type == "expression_statement"
+        and statement.named_child_count == 1
+        and statement.named_children[0].type in CALLS
+        and "\n" not in source.text_of(statement)
     )
 
 

@@ -35,14 +35,17 @@ def split_and_merge_declarations(source: Source, rng: random.Random) -> list[Edi
 
 def _mergeable(source: Source, node: Node) -> bool:
     return (
-        is_simple_declaration(source, node) and len(declarators(node)) == 1
+        is_simple_declaration(source, node)
+        and len(declarators(node)) == 1
         and not UNMERGEABLE_PREFIX.search(declaration_prefix(source, node))
     )
 
 
 def _extends_run(source: Source, run: list[Node], node: Node) -> bool:
     return (
-        bool(run) and _mergeable(source, node) and gap_is_blank(source, run[-1], node)
+        bool(run)
+        and _mergeable(source, node)
+        and gap_is_blank(source, run[-1], node)
         and _normalised(declaration_prefix(source, node)) == _normalised(declaration_prefix(source, run[0]))
     )
 

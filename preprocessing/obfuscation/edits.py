@@ -37,8 +37,8 @@ def replace(node: Node, text: str) -> Edit:
 def replace_apart(source: Source, node: Node, text: str) -> Edit:
     """Like :func:`replace`, with a space added where the new text would otherwise run into
     a neighbouring word (``while(x)`` -> ``while True``, not ``whileTrue``)."""
-    before = source.data[node.start_byte - 1:node.start_byte] if node.start_byte else b""
-    after = source.data[node.end_byte:node.end_byte + 1]
+    before = source.data[node.start_byte - 1 : node.start_byte] if node.start_byte else b""
+    after = source.data[node.end_byte : node.end_byte + 1]
     if text[:1].isidentifier() and (before.isalnum() or before == b"_"):
         text = " " + text
     if text[-1:].isalnum() and (after.isalnum() or after == b"_"):
@@ -68,7 +68,7 @@ def without_overlaps(groups: list[EditGroup]) -> list[EditGroup]:
     for group in groups:
         if any(edit.overlaps(other) for edit in group for other in taken):
             continue
-        if any(a.overlaps(b) for i, a in enumerate(group) for b in group[i + 1:]):
+        if any(a.overlaps(b) for i, a in enumerate(group) for b in group[i + 1 :]):
             continue
         kept.append(group)
         taken.extend(group)

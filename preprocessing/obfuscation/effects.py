@@ -17,11 +17,25 @@ SIMPLE_STATEMENTS = {
     "python": frozenset({"expression_statement"}),
 }
 # Anything that may run code we cannot see or write memory other than a plain variable.
-EFFECT_NODES = frozenset({
-    "call_expression", "call", "method_invocation", "object_creation_expression", "new_expression",
-    "delete_expression", "await", "yield", "throw_statement", "lambda_expression", "lambda",
-    "conditional_expression", "comma_expression", "gnu_asm_expression", "explicit_constructor_invocation",
-})
+EFFECT_NODES = frozenset(
+    {
+        "call_expression",
+        "call",
+        "method_invocation",
+        "object_creation_expression",
+        "new_expression",
+        "delete_expression",
+        "await",
+        "yield",
+        "throw_statement",
+        "lambda_expression",
+        "lambda",
+        "conditional_expression",
+        "comma_expression",
+        "gnu_asm_expression",
+        "explicit_constructor_invocation",
+    }
+)
 ASSIGNMENTS = frozenset({"assignment_expression", "assignment", "augmented_assignment"})
 NAME_TYPES = frozenset({"identifier", "field_identifier"})
 
@@ -64,8 +78,11 @@ class EffectAnalysis:
                 return True
             if node.type == "update_expression" and node.named_children[0].type != "identifier":
                 return True
-            if node.type == "binary_expression" and self.source.language == "cpp" \
-                    and self.source.text_of(node.child_by_field_name("operator")) in ("<<", ">>"):
+            if (
+                node.type == "binary_expression"
+                and self.source.language == "cpp"
+                and self.source.text_of(node.child_by_field_name("operator")) in ("<<", ">>")
+            ):
                 return True  # possibly stream input/output
         return False
 
@@ -96,8 +113,8 @@ class EffectAnalysis:
         if binding.name in self.address_taken or (self.has_references and binding.kind == "global"):
             return False
         return not any(
-            d.type in ("array_declarator", "reference_declarator") or any(
-                n.type in ("array_declarator", "reference_declarator") for n in walk(d))
+            d.type in ("array_declarator", "reference_declarator")
+            or any(n.type in ("array_declarator", "reference_declarator") for n in walk(d))
             for d in declarators(binding.declaration)
             if (name := declared_name(d)) is not None and self.source.text_of(name) == binding.name
         )
@@ -108,4 +125,3 @@ def _is_written(identifier: Node) -> bool:
     if parent.type == "update_expression":
         return True
     return parent.type in ASSIGNMENTS and parent.child_by_field_name("left") == identifier
-

@@ -7,15 +7,36 @@ from tree_sitter import Node
 from .blocks import LITERAL_TYPES
 from .source import Source
 
-REFERENCE_TYPES = frozenset({
-    "identifier", "field_expression", "field_access", "subscript_expression", "array_access",
-    "attribute", "subscript", "parenthesized_expression", "subscript_argument_list", "this",
-})
+REFERENCE_TYPES = frozenset(
+    {
+        "identifier",
+        "field_expression",
+        "field_access",
+        "subscript_expression",
+        "array_access",
+        "attribute",
+        "subscript",
+        "parenthesized_expression",
+        "subscript_argument_list",
+        "this",
+    }
+)
 # Expressions that need no parentheses wherever an operand can go.
-ATOMIC_TYPES = LITERAL_TYPES | frozenset({
-    "identifier", "call_expression", "call", "method_invocation", "field_expression", "field_access",
-    "subscript_expression", "array_access", "attribute", "subscript", "parenthesized_expression",
-})
+ATOMIC_TYPES = LITERAL_TYPES | frozenset(
+    {
+        "identifier",
+        "call_expression",
+        "call",
+        "method_invocation",
+        "field_expression",
+        "field_access",
+        "subscript_expression",
+        "array_access",
+        "attribute",
+        "subscript",
+        "parenthesized_expression",
+    }
+)
 
 
 def is_pure_reference(node: Node) -> bool:

@@ -15,8 +15,10 @@ from .naming import NameFactory, fresh_function_name
 from .source import Source
 
 STRATEGIES = {
-    "c": extraction_c.extractions, "cpp": extraction_c.extractions,
-    "java": extraction_java.extractions, "python": extraction_python.extractions,
+    "c": extraction_c.extractions,
+    "cpp": extraction_c.extractions,
+    "java": extraction_java.extractions,
+    "python": extraction_python.extractions,
 }
 
 

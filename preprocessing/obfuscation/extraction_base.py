@@ -11,10 +11,19 @@ from .blocks import LOOP_TYPES, SWITCH_TYPES
 from .edits import EditGroup
 from .source import ancestors, walk
 
-ALWAYS_ESCAPING = frozenset({
-    "return_statement", "goto_statement", "labeled_statement", "yield_statement", "co_return_statement",
-    "yield", "await", "global_statement", "nonlocal_statement",
-})
+ALWAYS_ESCAPING = frozenset(
+    {
+        "return_statement",
+        "goto_statement",
+        "labeled_statement",
+        "yield_statement",
+        "co_return_statement",
+        "yield",
+        "await",
+        "global_statement",
+        "nonlocal_statement",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -12,24 +12,65 @@ from .extraction_base import Extraction, leaves_only_by_falling_through
 from .function_order import _prototype
 from .source import Source, contains, nodes_of_type, same_node, walk
 
-EXTRACTABLE = frozenset({
-    "expression_statement", "for_statement", "while_statement", "do_statement", "if_statement",
-    "compound_statement", "switch_statement",
-})
+EXTRACTABLE = frozenset(
+    {
+        "expression_statement",
+        "for_statement",
+        "while_statement",
+        "do_statement",
+        "if_statement",
+        "compound_statement",
+        "switch_statement",
+    }
+)
 SCALAR_TYPES = frozenset({"primitive_type", "sized_type_specifier"})
 # Bodies that would not mean the same inside a separate function.
-FORBIDDEN_IN_FUNCTION = frozenset({
-    "lambda_expression", "struct_specifier", "union_specifier", "enum_specifier", "class_specifier",
-    "type_definition", "preproc_def", "preproc_function_def", "preproc_if", "preproc_ifdef",
-    "preproc_call", "this",
-})
+FORBIDDEN_IN_FUNCTION = frozenset(
+    {
+        "lambda_expression",
+        "struct_specifier",
+        "union_specifier",
+        "enum_specifier",
+        "class_specifier",
+        "type_definition",
+        "preproc_def",
+        "preproc_function_def",
+        "preproc_if",
+        "preproc_ifdef",
+        "preproc_call",
+        "this",
+    }
+)
 # Names that may legitimately be used without a declaration in the file.
 KNOWN_EXTERNALS = frozenset({"cin", "cout", "cerr", "endl", "stdin", "stdout", "stderr", "NULL", "EOF", "errno"})
 # C library functions: all their parameters are values, so an argument is only read.
-BY_VALUE_CALLEES = frozenset({
-    "printf", "puts", "putchar", "abs", "fabs", "labs", "sqrt", "pow", "exp", "log", "log10", "sin",
-    "cos", "tan", "atan", "floor", "ceil", "round", "max", "min", "sprintf", "strlen", "strcmp",
-})
+BY_VALUE_CALLEES = frozenset(
+    {
+        "printf",
+        "puts",
+        "putchar",
+        "abs",
+        "fabs",
+        "labs",
+        "sqrt",
+        "pow",
+        "exp",
+        "log",
+        "log10",
+        "sin",
+        "cos",
+        "tan",
+        "atan",
+        "floor",
+        "ceil",
+        "round",
+        "max",
+        "min",
+        "sprintf",
+        "strlen",
+        "strcmp",
+    }
+)
 
 
 def extractions(source: Source) -> list[Extraction]:
@@ -111,8 +152,11 @@ def _parameter_text(source: Source, binding: Binding) -> str | None:
         if name is None or source.text_of(name) != binding.name:
             continue
         core = declarator.child_by_field_name("declarator") if declarator.type == "init_declarator" else declarator
-        if core.type == "identifier" or (core.type == "pointer_declarator" and same_node(declared_name(core), name)
-                                         and core.child_by_field_name("declarator").type == "identifier"):
+        if core.type == "identifier" or (
+            core.type == "pointer_declarator"
+            and same_node(declared_name(core), name)
+            and core.child_by_field_name("declarator").type == "identifier"
+        ):
             qualifiers = " ".join(source.text_of(c) for c in declaration.children if c.type == "type_qualifier")
             return f"{qualifiers} {source.text_of(type_node)} {source.text_of(core)}".strip()
     return None

@@ -11,15 +11,30 @@ from .edits import EditGroup, insert, replace
 from .extraction_base import Extraction, leaves_only_by_falling_through
 from .source import Source, ancestors, contains, nodes_of_type, same_node, walk
 
-EXTRACTABLE = frozenset({
-    "expression_statement", "if_statement", "for_statement", "enhanced_for_statement", "while_statement",
-    "do_statement", "block",
-})
+EXTRACTABLE = frozenset(
+    {
+        "expression_statement",
+        "if_statement",
+        "for_statement",
+        "enhanced_for_statement",
+        "while_statement",
+        "do_statement",
+        "block",
+    }
+)
 # A statement under one of these may depend on it (exceptions caught, captured scope).
-ENCLOSING_BARRIERS = frozenset({
-    "try_statement", "try_with_resources_statement", "catch_clause", "finally_clause", "lambda_expression",
-    "class_body", "switch_block_statement_group", "synchronized_statement",
-})
+ENCLOSING_BARRIERS = frozenset(
+    {
+        "try_statement",
+        "try_with_resources_statement",
+        "catch_clause",
+        "finally_clause",
+        "lambda_expression",
+        "class_body",
+        "switch_block_statement_group",
+        "synchronized_statement",
+    }
+)
 
 
 def extractions(source: Source) -> list[Extraction]:
@@ -106,8 +121,10 @@ def _builder(source: Source, method: Node, statement: Node, parameters: list[str
     indentation = source.indentation_of(method)
 
     def build(name: str) -> EditGroup:
-        helper = (f"\n\n{indentation}private {static}void {name}({', '.join(parameters)}){throws} {{\n"
-                  f"{indentation}    {source.text_of(statement)}\n{indentation}}}")
+        helper = (
+            f"\n\n{indentation}private {static}void {name}({', '.join(parameters)}){throws} {{\n"
+            f"{indentation}    {source.text_of(statement)}\n{indentation}}}"
+        )
         return [insert(method.end_byte, helper), replace(statement, f"{name}({arguments});")]
 
     return build

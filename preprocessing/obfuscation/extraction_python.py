@@ -105,7 +105,7 @@ def _builder(source: Source, item: Node, statement: Node, parameters: list[str])
     indentation = source.indentation_of(statement)
     unit = "\t" if "\t" in indentation else "    "
     first, *rest = source.text_of(statement).split("\n")
-    body = "\n".join([unit + first] + [unit + line[len(indentation):] if line.strip() else "" for line in rest])
+    body = "\n".join([unit + first] + [unit + line[len(indentation) :] if line.strip() else "" for line in rest])
     signature = ", ".join(parameters)
 
     def build(name: str) -> EditGroup:

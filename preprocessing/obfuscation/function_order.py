@@ -27,7 +27,8 @@ def _containers(source: Source) -> list[Node]:
     if source.language == "java":
         return list(nodes_of_type(source.root, "class_body"))
     return [source.root] + [
-        c.child_by_field_name("body") for c in nodes_of_type(source.root, "class_definition")
+        c.child_by_field_name("body")
+        for c in nodes_of_type(source.root, "class_definition")
         if c.child_by_field_name("body") is not None
     ]
 

@@ -51,8 +51,12 @@ def _leading_count(source: Source, body: list[Node]) -> int:
     ``super(...)``/``this(...)`` call a Java constructor must start with)."""
     count = 0
     for statement in body:
-        if _movable_names(source, statement) or is_string_statement(statement) or _is_declaration(source, statement) \
-                or statement.type == "explicit_constructor_invocation":
+        if (
+            _movable_names(source, statement)
+            or is_string_statement(statement)
+            or _is_declaration(source, statement)
+            or statement.type == "explicit_constructor_invocation"
+        ):
             count += 1
         else:
             break

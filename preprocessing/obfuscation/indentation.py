@@ -13,20 +13,42 @@ from .source import Source, ancestors
 INDENT_UNITS = ("  ", "    ", "\t", "   ", "        ")
 
 # Brace languages: nodes whose contents are indented one level.
-NESTING_TYPES = frozenset({
-    "compound_statement", "field_declaration_list", "declaration_list", "enumerator_list",
-    "initializer_list", "case_statement",
-    "block", "class_body", "interface_body", "enum_body", "constructor_body", "switch_block",
-    "switch_block_statement_group", "array_initializer", "annotation_type_body",
-    "element_value_array_initializer", "record_body", "switch_rule",
-})
+NESTING_TYPES = frozenset(
+    {
+        "compound_statement",
+        "field_declaration_list",
+        "declaration_list",
+        "enumerator_list",
+        "initializer_list",
+        "case_statement",
+        "block",
+        "class_body",
+        "interface_body",
+        "enum_body",
+        "constructor_body",
+        "switch_block",
+        "switch_block_statement_group",
+        "array_initializer",
+        "annotation_type_body",
+        "element_value_array_initializer",
+        "record_body",
+        "switch_rule",
+    }
+)
 TOP_LEVEL_TYPES = frozenset({"translation_unit", "program"})
 # Tokens that line up with the statement they belong to rather than hang under it.
 ALIGNED_TOKENS = frozenset({"{", "}", "else", "catch", "finally"})
 
-PYTHON_CLAUSES = frozenset({
-    "elif_clause", "else_clause", "except_clause", "except_group_clause", "finally_clause", "case_clause",
-})
+PYTHON_CLAUSES = frozenset(
+    {
+        "elif_clause",
+        "else_clause",
+        "except_clause",
+        "except_group_clause",
+        "finally_clause",
+        "case_clause",
+    }
+)
 
 
 def reindent(source: Source, rng: random.Random) -> list[EditGroup]:
@@ -43,7 +65,7 @@ def _reindent_braces(source: Source, unit: str) -> list[EditGroup]:
         code = first_code_offset(source, start)
         if is_verbatim(source, start):
             continue
-        if code == source.line_end(start) or source.data[code:code + 1] == b"#":
+        if code == source.line_end(start) or source.data[code : code + 1] == b"#":
             new = ""
         else:
             new = unit * _brace_depth(source, node_at(source, code))
@@ -54,8 +76,10 @@ def _reindent_braces(source: Source, unit: str) -> list[EditGroup]:
 def _brace_depth(source: Source, token: Node) -> int:
     row = token.start_point.row
     depth = sum(
-        1 for node in (token, *ancestors(token))
-        if node.type in NESTING_TYPES and node.start_point.row < row
+        1
+        for node in (token, *ancestors(token))
+        if node.type in NESTING_TYPES
+        and node.start_point.row < row
         and not (token.type == "}" and token.parent is not None and token.parent == node)
     )
     statement = _enclosing_statement(token)
@@ -84,7 +108,7 @@ def _reindent_python(source: Source, unit: str) -> list[EditGroup]:
         if code == source.line_end(start):
             groups.extend(_replacement(source, start, code, ""))
             continue
-        if source.data[code:code + 1] == b"#":
+        if source.data[code : code + 1] == b"#":
             comment_lines.append((start, code))
             continue
         line_node = _logical_line_node(source, code)
@@ -94,7 +118,7 @@ def _reindent_python(source: Source, unit: str) -> list[EditGroup]:
             groups.extend(g for s, e in comment_lines for g in _replacement(source, s, e, new))
             comment_lines = []
         elif old.startswith(old_logical):
-            new = new_logical + old[len(old_logical):]
+            new = new_logical + old[len(old_logical) :]
         else:
             continue
         groups.extend(_replacement(source, start, code, new))

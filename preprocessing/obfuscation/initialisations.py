@@ -33,7 +33,8 @@ def _separable(source: Source, declaration: Node) -> bool:
     if source.language == "java":
         value = declarator.child_by_field_name("value")
         return (
-            value is not None and value.type not in JAVA_UNSPLITTABLE_VALUES
+            value is not None
+            and value.type not in JAVA_UNSPLITTABLE_VALUES
             and declarator.child_by_field_name("dimensions") is None
             and not any(c.type == "modifiers" for c in declaration.children)
             and declaration_prefix(source, declaration) != "var"
@@ -42,9 +43,11 @@ def _separable(source: Source, declaration: Node) -> bool:
     name = declarator.child_by_field_name("declarator")
     # Only a bare scalar: no qualifiers or storage class, a plain name, an expression value.
     return (
-        declarator.type == "init_declarator" and value is not None
+        declarator.type == "init_declarator"
+        and value is not None
         and value.type not in ("initializer_list", "argument_list")
-        and name is not None and name.type == "identifier"
+        and name is not None
+        and name.type == "identifier"
         and [c.type for c in declaration.children if c.is_named][0] in C_SCALAR_TYPES
         and len([c for c in declaration.children if c.is_named]) == 2
     )

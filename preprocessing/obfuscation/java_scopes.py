@@ -7,28 +7,68 @@ from tree_sitter import Node
 from .bindings import Binding, Resolution, ScopeWalker
 from .source import Source, is_field, nodes_of_type
 
-SCOPE_OWNERS = frozenset({
-    "class_body", "interface_body", "enum_body", "method_declaration", "constructor_declaration",
-    "block", "constructor_body", "for_statement", "enhanced_for_statement", "catch_clause",
-    "lambda_expression", "try_with_resources_statement", "switch_block", "record_declaration",
-})
+SCOPE_OWNERS = frozenset(
+    {
+        "class_body",
+        "interface_body",
+        "enum_body",
+        "method_declaration",
+        "constructor_declaration",
+        "block",
+        "constructor_body",
+        "for_statement",
+        "enhanced_for_statement",
+        "catch_clause",
+        "lambda_expression",
+        "try_with_resources_statement",
+        "switch_block",
+        "record_declaration",
+    }
+)
 # (parent type, field) pairs where an identifier names no variable.
-NON_VARIABLE_SITES = frozenset({
-    ("method_invocation", "name"), ("field_access", "field"), ("method_declaration", "name"),
-    ("constructor_declaration", "name"), ("class_declaration", "name"), ("interface_declaration", "name"),
-    ("enum_declaration", "name"), ("record_declaration", "name"), ("annotation", "name"),
-    ("marker_annotation", "name"), ("element_value_pair", "key"), ("enum_constant", "name"),
-    ("annotation_type_declaration", "name"), ("annotation_type_element_declaration", "name"),
-})
-NON_VARIABLE_PARENTS = frozenset({
-    "labeled_statement", "break_statement", "continue_statement", "scoped_identifier",
-    "import_declaration", "package_declaration", "module_declaration", "type_parameter",
-})
+NON_VARIABLE_SITES = frozenset(
+    {
+        ("method_invocation", "name"),
+        ("field_access", "field"),
+        ("method_declaration", "name"),
+        ("constructor_declaration", "name"),
+        ("class_declaration", "name"),
+        ("interface_declaration", "name"),
+        ("enum_declaration", "name"),
+        ("record_declaration", "name"),
+        ("annotation", "name"),
+        ("marker_annotation", "name"),
+        ("element_value_pair", "key"),
+        ("enum_constant", "name"),
+        ("annotation_type_declaration", "name"),
+        ("annotation_type_element_declaration", "name"),
+    }
+)
+NON_VARIABLE_PARENTS = frozenset(
+    {
+        "labeled_statement",
+        "break_statement",
+        "continue_statement",
+        "scoped_identifier",
+        "import_declaration",
+        "package_declaration",
+        "module_declaration",
+        "type_parameter",
+    }
+)
 # Contexts the resolver does not model (pattern variables, case constants): never renamed.
-OPAQUE_PARENTS = frozenset({
-    "switch_label", "instanceof_expression", "type_pattern", "record_pattern", "record_pattern_component",
-    "pattern", "guard", "explicit_constructor_invocation",
-})
+OPAQUE_PARENTS = frozenset(
+    {
+        "switch_label",
+        "instanceof_expression",
+        "type_pattern",
+        "record_pattern",
+        "record_pattern_component",
+        "pattern",
+        "guard",
+        "explicit_constructor_invocation",
+    }
+)
 
 
 class JavaScopeWalker(ScopeWalker):
@@ -87,17 +127,13 @@ def resolve(source: Source) -> Resolution:
 
 
 def renamable(source: Source, resolution: Resolution) -> list[Binding]:
-    return [
-        b for b in resolution.bindings
-        if b.kind in ("local", "parameter") and b.name not in resolution.poisoned
-    ]
+    return [b for b in resolution.bindings if b.kind in ("local", "parameter") and b.name not in resolution.poisoned]
 
 
 def renamable_methods(source: Source) -> list[Node]:
     """Name nodes of methods of top-level classes that nothing in the file calls or overrides."""
     called = {
-        source.text_of(n.child_by_field_name("name"))
-        for n in nodes_of_type(source.root, "method_invocation")
+        source.text_of(n.child_by_field_name("name")) for n in nodes_of_type(source.root, "method_invocation")
     } | {source.text_of(n.children[-1]) for n in nodes_of_type(source.root, "method_reference")}
     names = []
     for declaration in source.root.named_children:

@@ -7,10 +7,15 @@ import textwrap
 from .source import Source
 
 WRAPPER_CLASS = "ObfuscationWrapper"
-TYPE_DECLARATIONS = frozenset({
-    "class_declaration", "interface_declaration", "enum_declaration", "record_declaration",
-    "annotation_type_declaration",
-})
+TYPE_DECLARATIONS = frozenset(
+    {
+        "class_declaration",
+        "interface_declaration",
+        "enum_declaration",
+        "record_declaration",
+        "annotation_type_declaration",
+    }
+)
 
 
 def needs_wrapper(code: str) -> bool:

@@ -10,10 +10,18 @@ SUPPORTED_LANGUAGES: tuple[str, ...] = ("c", "cpp", "java", "python")
 C_FAMILY = frozenset({"c", "cpp"})
 
 COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
-STRING_TYPES = frozenset({
-    "string", "string_literal", "raw_string_literal", "concatenated_string", "char_literal",
-    "character_literal", "text_block", "system_lib_string",
-})
+STRING_TYPES = frozenset(
+    {
+        "string",
+        "string_literal",
+        "raw_string_literal",
+        "concatenated_string",
+        "char_literal",
+        "character_literal",
+        "text_block",
+        "system_lib_string",
+    }
+)
 # Nodes whose direct children form a sequence of statements.
 STATEMENT_BLOCKS = {
     "c": frozenset({"compound_statement"}),

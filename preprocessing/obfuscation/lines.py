@@ -10,10 +10,20 @@ from .languages import COMMENT_TYPES, STRING_TYPES
 from .source import Source, ancestors
 
 # Nodes whose inner line breaks belong to their text (whitespace there is not free).
-VERBATIM_TYPES = STRING_TYPES | COMMENT_TYPES | frozenset({
-    "string_content", "preproc_def", "preproc_function_def", "preproc_call", "preproc_arg",
-    "preproc_include",
-})
+VERBATIM_TYPES = (
+    STRING_TYPES
+    | COMMENT_TYPES
+    | frozenset(
+        {
+            "string_content",
+            "preproc_def",
+            "preproc_function_def",
+            "preproc_call",
+            "preproc_arg",
+            "preproc_include",
+        }
+    )
+)
 
 
 def line_starts(source: Source) -> Iterator[int]:
@@ -31,9 +41,9 @@ def node_at(source: Source, offset: int) -> Node:
 def is_verbatim(source: Source, offset: int) -> bool:
     """True when ``offset`` lies strictly inside a string, comment or preprocessor line,
     or just after a backslash line continuation."""
-    if offset > 1 and source.data[offset - 2:offset] in (b"\\\n",):
+    if offset > 1 and source.data[offset - 2 : offset] in (b"\\\n",):
         return True
-    if offset > 2 and source.data[offset - 3:offset] == b"\\\r\n":
+    if offset > 2 and source.data[offset - 3 : offset] == b"\\\r\n":
         return True
     node = node_at(source, offset)
     for candidate in (node, *ancestors(node)):

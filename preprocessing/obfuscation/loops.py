@@ -18,7 +18,8 @@ COMPOUND_BODIES = frozenset({"compound_statement", "block"})
 def for_to_while(source: Source, rng: random.Random) -> list[EditGroup]:
     """``for (init; cond; step) body`` becomes ``{ init; while (cond) { body step; } }``."""
     candidates = [
-        group for loop in nodes_of_type(source.root, "for_statement")
+        group
+        for loop in nodes_of_type(source.root, "for_statement")
         if (group := _for_as_while(source, loop)) is not None
     ]
     return some_of(rng, candidates, 0.7)
@@ -100,12 +101,20 @@ def _may_complete_normally(statement: Node) -> bool:
         return not children or _may_complete_normally(children[-1])
     if kind == "if_statement":
         alternative = statement.child_by_field_name("alternative")
-        return alternative is None or _may_complete_normally(statement.child_by_field_name("consequence")) \
+        return (
+            alternative is None
+            or _may_complete_normally(statement.child_by_field_name("consequence"))
             or _may_complete_normally(alternative)
+        )
     if kind in ("while_statement", "for_statement"):
         condition = statement.child_by_field_name("condition")
         if condition is not None and kind == "while_statement":
             condition = condition_expression(condition)
         return condition is not None and condition.type != "true"
-    return kind in ("expression_statement", "local_variable_declaration", "enhanced_for_statement",
-                    "assert_statement", "empty_statement")
+    return kind in (
+        "expression_statement",
+        "local_variable_declaration",
+        "enhanced_for_statement",
+        "assert_statement",
+        "empty_statement",
+    )

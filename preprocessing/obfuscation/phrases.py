@@ -16,13 +16,21 @@ PHRASES = {
 }
 
 KIND_OF_TYPE = {
-    "for_statement": "loop", "while_statement": "loop", "do_statement": "loop",
-    "for_range_loop": "loop", "enhanced_for_statement": "loop",
-    "if_statement": "branch", "switch_statement": "branch", "switch_expression": "branch",
-    "declaration": "declaration", "local_variable_declaration": "declaration",
+    "for_statement": "loop",
+    "while_statement": "loop",
+    "do_statement": "loop",
+    "for_range_loop": "loop",
+    "enhanced_for_statement": "loop",
+    "if_statement": "branch",
+    "switch_statement": "branch",
+    "switch_expression": "branch",
+    "declaration": "declaration",
+    "local_variable_declaration": "declaration",
     "return_statement": "return",
-    "function_definition": "function", "method_declaration": "function",
-    "decorated_definition": "function", "constructor_declaration": "function",
+    "function_definition": "function",
+    "method_declaration": "function",
+    "decorated_definition": "function",
+    "constructor_declaration": "function",
 }
 
 

@@ -60,6 +60,7 @@ def _run(code: str, language: str, levels: list[int], seed: int) -> str:
 def _outside_errors(source: Source, groups: list[EditGroup]) -> list[EditGroup]:
     spans = [(n.start_byte, n.end_byte) for n in nodes_of_type(source.root, "ERROR")]
     return [
-        group for group in groups
+        group
+        for group in groups
         if not any(start <= edit.end and edit.start <= end for edit in group for start, end in spans)
     ]

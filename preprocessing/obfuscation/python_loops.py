@@ -21,7 +21,8 @@ LITERAL_BOUNDS = frozenset({"integer", "identifier"})
 def range_for_to_while(source: Source, rng: random.Random) -> list[EditGroup]:
     resolution = python_scopes.resolve(source)[0]
     candidates = [
-        group for loop in nodes_of_type(source.root, "for_statement")
+        group
+        for loop in nodes_of_type(source.root, "for_statement")
         if (group := _counting_while(source, resolution, loop)) is not None
     ]
     return some_of(rng, candidates, 0.7)

@@ -9,13 +9,27 @@ from tree_sitter import Node
 from .bindings import WORD, Binding, Resolution
 from .source import Source, nodes_of_type
 
-COMPREHENSIONS = frozenset({
-    "list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression",
-})
-TARGET_CONTAINERS = frozenset({
-    "pattern_list", "tuple_pattern", "list_pattern", "tuple", "list", "parenthesized_expression",
-    "list_splat_pattern", "list_splat", "expression_list",
-})
+COMPREHENSIONS = frozenset(
+    {
+        "list_comprehension",
+        "set_comprehension",
+        "dictionary_comprehension",
+        "generator_expression",
+    }
+)
+TARGET_CONTAINERS = frozenset(
+    {
+        "pattern_list",
+        "tuple_pattern",
+        "list_pattern",
+        "tuple",
+        "list",
+        "parenthesized_expression",
+        "list_splat_pattern",
+        "list_splat",
+        "expression_list",
+    }
+)
 # Calls that read or write variables by name: their scopes keep every name.
 INTROSPECTION = frozenset({"locals", "vars", "eval", "exec", "dir"})
 OPAQUE_STATEMENTS = frozenset({"match_statement", "type_alias_statement", "type_parameter"})
@@ -61,8 +75,9 @@ class PythonResolver:
 
     def renamable(self) -> list[Binding]:
         strings = {
-            w.decode() for s in nodes_of_type(self.source.root, "string")
-            for w in WORD.findall(self.source.data[s.start_byte:s.end_byte])
+            w.decode()
+            for s in nodes_of_type(self.source.root, "string")
+            for w in WORD.findall(self.source.data[s.start_byte : s.end_byte])
         }
         # A class body looks names up at run time (``x = x`` reads the module's ``x``).
         class_names = {name for scope in self.scopes if scope.kind == "class" for name in scope.bindings}
@@ -72,8 +87,12 @@ class PythonResolver:
                 continue
             for binding in scope.bindings.values():
                 name = binding.name
-                if name in self.poisoned or name in class_names or binding.kind == "import" \
-                        or (name.startswith("__") and name.endswith("__")):
+                if (
+                    name in self.poisoned
+                    or name in class_names
+                    or binding.kind == "import"
+                    or (name.startswith("__") and name.endswith("__"))
+                ):
                     continue
                 if scope.kind == "module" and name in strings:
                     continue
@@ -96,16 +115,19 @@ class PythonResolver:
             self._site(node.child_by_field_name("name"), scope, "definition")
             inner = self._new_scope("class", scope, node)
             return [(c, scope) for c in node.children_by_field_name("superclasses")] + [
-                (node.child_by_field_name("body"), inner)]
+                (node.child_by_field_name("body"), inner)
+            ]
         if kind in COMPREHENSIONS:
             return self._comprehension(node, scope)
         if kind in ("assignment", "augmented_assignment", "for_statement"):
             return self._target(node.child_by_field_name("left"), scope) + [
-                (c, scope) for c in node.named_children if not _is_child(node, c, "left")]
+                (c, scope) for c in node.named_children if not _is_child(node, c, "left")
+            ]
         if kind == "as_pattern":
             alias = node.child_by_field_name("alias")
             return [(c, scope) for c in node.named_children if c != alias] + [
-                pair for c in (alias.named_children if alias else []) for pair in self._target(c, scope)]
+                pair for c in (alias.named_children if alias else []) for pair in self._target(c, scope)
+            ]
         if kind == "named_expression":
             self._site(node.child_by_field_name("name"), _non_comprehension(scope), "local")
             return [(node.child_by_field_name("value"), scope)]
@@ -140,7 +162,8 @@ class PythonResolver:
     def _lambda(self, node: Node, scope: Scope) -> list[tuple[Node, Scope]]:
         inner = self._new_scope("function", scope, node)
         return self._parameters(node.child_by_field_name("parameters"), inner, scope) + [
-            (node.child_by_field_name("body"), inner)]
+            (node.child_by_field_name("body"), inner)
+        ]
 
     def _parameters(self, parameters: Node | None, inner: Scope, outer: Scope) -> list[tuple[Node, Scope]]:
         """Bind parameter names in ``inner``; defaults and annotations run in ``outer``.
@@ -149,19 +172,24 @@ class PythonResolver:
         keyword_only = False
         for parameter in parameters.named_children if parameters else []:
             if keyword_only:
-                self.keyword_names.update(self.source.text_of(n) for n in parameter.named_children
-                                          if n.type == "identifier")
+                self.keyword_names.update(
+                    self.source.text_of(n) for n in parameter.named_children if n.type == "identifier"
+                )
                 if parameter.type == "identifier":
                     self.keyword_names.add(self.source.text_of(parameter))
             if parameter.type == "keyword_separator" or any(
-                    n.type == "list_splat_pattern" for n in (parameter, *parameter.named_children)):
+                n.type == "list_splat_pattern" for n in (parameter, *parameter.named_children)
+            ):
                 keyword_only = True
             if parameter.type in ("identifier", "list_splat_pattern", "dictionary_splat_pattern"):
                 self._parameter_names(parameter, inner)
             elif parameter.type in ("default_parameter", "typed_default_parameter"):
                 self._site(parameter.child_by_field_name("name"), inner, "parameter")
-                work += [(parameter.child_by_field_name(f), outer) for f in ("type", "value")
-                         if parameter.child_by_field_name(f) is not None]
+                work += [
+                    (parameter.child_by_field_name(f), outer)
+                    for f in ("type", "value")
+                    if parameter.child_by_field_name(f) is not None
+                ]
             elif parameter.type == "typed_parameter":
                 for child in parameter.named_children:
                     if child.type == "type":
@@ -239,7 +267,7 @@ class PythonResolver:
             scope.sites.append((identifier, kind))
 
     def _poison(self, node: Node) -> None:
-        self.poisoned.update(w.decode() for w in WORD.findall(self.source.data[node.start_byte:node.end_byte]))
+        self.poisoned.update(w.decode() for w in WORD.findall(self.source.data[node.start_byte : node.end_byte]))
 
     # Pass 2: bindings in the scopes that own them, then references.
     def _create_bindings(self) -> None:

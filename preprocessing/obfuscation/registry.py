@@ -39,21 +39,38 @@ _PASSES = {
     1: {"c": _LAYOUT_BRACES, "cpp": _LAYOUT_BRACES, "java": _LAYOUT_BRACES, "python": _LAYOUT_PYTHON},
     2: dict.fromkeys(SUPPORTED_LANGUAGES, (rename_identifiers,)),
     3: {
-        **dict.fromkeys(("c", "cpp", "java"), (
-            split_and_merge_declarations, separate_initialisations, hoist_declarations,
-        )),
+        **dict.fromkeys(
+            ("c", "cpp", "java"),
+            (
+                split_and_merge_declarations,
+                separate_initialisations,
+                hoist_declarations,
+            ),
+        ),
         "python": (hoist_declarations, split_and_merge_assignments),
     },
     4: dict.fromkeys(SUPPORTED_LANGUAGES, (extract_helpers, reorder_functions)),
     5: dict.fromkeys(SUPPORTED_LANGUAGES, (swap_independent_statements,)),
     6: {
-        **dict.fromkeys(("c", "cpp", "java"), (
-            switch_to_if_chain, while_to_for, for_to_while, switch_conditional_forms, invert_if_else,
-            rewrite_assignments, insert_dead_code,
-        )),
+        **dict.fromkeys(
+            ("c", "cpp", "java"),
+            (
+                switch_to_if_chain,
+                while_to_for,
+                for_to_while,
+                switch_conditional_forms,
+                invert_if_else,
+                rewrite_assignments,
+                insert_dead_code,
+            ),
+        ),
         "python": (
-            while_to_infinite_loop, range_for_to_while, switch_conditional_forms, invert_if_else,
-            rewrite_assignments, insert_dead_code,
+            while_to_infinite_loop,
+            range_for_to_while,
+            switch_conditional_forms,
+            invert_if_else,
+            rewrite_assignments,
+            insert_dead_code,
         ),
     },
 }

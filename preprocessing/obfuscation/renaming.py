@@ -30,6 +30,7 @@ def rename_identifiers(source: Source, rng: random.Random) -> list[EditGroup]:
         for new in [factory.fresh()]
     ]
     if source.language == "java":
-        groups += [[replace(name, factory.fresh())] for name in java_scopes.renamable_methods(source)
-                   if rng.random() < 0.8]
+        groups += [
+            [replace(name, factory.fresh())] for name in java_scopes.renamable_methods(source) if rng.random() < 0.8
+        ]
     return groups

@@ -42,14 +42,14 @@ class Source:
     def indentation_of(self, node: Node) -> str:
         """Leading whitespace of the line on which ``node`` starts."""
         start = self.line_start(node.start_byte)
-        line = self.data[start:node.start_byte]
+        line = self.data[start : node.start_byte]
         return self.slice(start, start + len(line) - len(line.lstrip(b" \t")))
 
     def starts_line(self, node: Node) -> bool:
-        return self.data[self.line_start(node.start_byte):node.start_byte].strip(b" \t") == b""
+        return self.data[self.line_start(node.start_byte) : node.start_byte].strip(b" \t") == b""
 
     def ends_line(self, node: Node) -> bool:
-        return self.data[node.end_byte:self.line_end(node.end_byte)].strip(b" \t\r") == b""
+        return self.data[node.end_byte : self.line_end(node.end_byte)].strip(b" \t\r") == b""
 
     def owns_lines(self, node: Node) -> bool:
         """True when nothing else shares the lines ``node`` starts and ends on."""
@@ -98,4 +98,3 @@ def same_node(a: Node | None, b: Node | None) -> bool:
 
 def contains(outer: Node, inner: Node) -> bool:
     return outer.start_byte <= inner.start_byte and inner.end_byte <= outer.end_byte
-

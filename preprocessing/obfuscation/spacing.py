@@ -9,10 +9,18 @@ from tree_sitter import Node
 from .edits import Edit, EditGroup
 from .source import Source, walk
 
-OPERATOR_PARENTS = frozenset({
-    "binary_expression", "assignment_expression", "init_declarator", "variable_declarator",
-    "assignment", "augmented_assignment", "binary_operator", "comparison_operator",
-})
+OPERATOR_PARENTS = frozenset(
+    {
+        "binary_expression",
+        "assignment_expression",
+        "init_declarator",
+        "variable_declarator",
+        "assignment",
+        "augmented_assignment",
+        "binary_operator",
+        "comparison_operator",
+    }
+)
 COMMA_PARENTS = frozenset({"argument_list", "parameter_list", "formal_parameters", "parameters"})
 # Characters that can never glue onto an operator to form a different token.
 SAFE_NEIGHBOURS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_)]\"'")
@@ -42,13 +50,12 @@ def _around(source: Source, operator: Node, spaced: bool) -> list[EditGroup]:
     after = _next_start(operator)
     if after is None:
         return []
-    if not spaced and not (
-        source.data[before - 1] in SAFE_NEIGHBOURS and source.data[after] in SAFE_NEIGHBOURS
-    ):
+    if not spaced and not (source.data[before - 1] in SAFE_NEIGHBOURS and source.data[after] in SAFE_NEIGHBOURS):
         return []
     text = " " if spaced else ""
-    return (_gap(source, before, operator.start_byte, text, spaced)
-            + _gap(source, operator.end_byte, after, text, spaced))
+    return _gap(source, before, operator.start_byte, text, spaced) + _gap(
+        source, operator.end_byte, after, text, spaced
+    )
 
 
 def _next_start(node: Node) -> int | None:

@@ -26,6 +26,5 @@ def swap_independent_statements(source: Source, rng: random.Random) -> list[Edit
     if not chosen and pairs:
         chosen = [rng.choice(pairs)]
     return [
-        [replace(first, source.text_of(second)), replace(second, source.text_of(first))]
-        for first, second in chosen
+        [replace(first, source.text_of(second)), replace(second, source.text_of(first))] for first, second in chosen
     ]

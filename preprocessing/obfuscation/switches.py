@@ -19,12 +19,18 @@ from .sampling import some_of
 from .source import Source, ancestors, contains, nodes_of_type, walk
 
 C_LABEL_TYPES = frozenset({"number_literal", "char_literal", "identifier"})
-JAVA_LABEL_TYPES = frozenset({
-    "decimal_integer_literal", "hex_integer_literal", "octal_integer_literal", "binary_integer_literal",
-    "character_literal",
-})
-STATEMENT_PARENTS = frozenset({"compound_statement", "block", "case_statement", "switch_block_statement_group",
-                               "constructor_body"})
+JAVA_LABEL_TYPES = frozenset(
+    {
+        "decimal_integer_literal",
+        "hex_integer_literal",
+        "octal_integer_literal",
+        "binary_integer_literal",
+        "character_literal",
+    }
+)
+STATEMENT_PARENTS = frozenset(
+    {"compound_statement", "block", "case_statement", "switch_block_statement_group", "constructor_body"}
+)
 UNMOVABLE = frozenset({"declaration", "local_variable_declaration", "labeled_statement", "case_statement"})
 
 

@@ -27,8 +27,11 @@ class CompilerCheck:
             header = workdir / "prelude.hpp"
             header.write_text(CPP_PRELUDE)
             self.command = ["g++", "-fsyntax-only", "-fpermissive", "-w"]
-            subprocess.run(self.command[:1] + ["-fpermissive", "-w", "-x", "c++-header", str(header),
-                                               "-o", str(header) + ".gch"], check=True, capture_output=True)
+            subprocess.run(
+                self.command[:1] + ["-fpermissive", "-w", "-x", "c++-header", str(header), "-o", str(header) + ".gch"],
+                check=True,
+                capture_output=True,
+            )
             self.command += ["-include", str(header), "-x", "c++", "-"]
             self.prelude = ""
         else:
@@ -52,8 +55,11 @@ def javac_errors(classes: dict[str, str]) -> str:
             path = Path(folder, f"{name}.java")
             path.write_text(JAVA_IMPORTS + code)
             paths.append(str(path))
-        run = subprocess.run(["javac", "-proc:none", "-nowarn", "-Xmaxerrs", "1000", "-d", folder, *paths],
-                             capture_output=True, text=True)
+        run = subprocess.run(
+            ["javac", "-proc:none", "-nowarn", "-Xmaxerrs", "1000", "-d", folder, *paths],
+            capture_output=True,
+            text=True,
+        )
         return "" if run.returncode == 0 else run.stderr or f"exit status {run.returncode}"
 
 

@@ -72,8 +72,7 @@ def _as_if(source: Source, statement: Node) -> str | None:
     yes, no = value.child_by_field_name("consequence"), value.child_by_field_name("alternative")
     if condition is None or yes is None or no is None or any(b.type == "throw_expression" for b in (yes, no)):
         return None
-    return (f"if ({source.text_of(condition)}) {prefix}{source.text_of(yes)}; "
-            f"else {prefix}{source.text_of(no)};")
+    return f"if ({source.text_of(condition)}) {prefix}{source.text_of(yes)}; else {prefix}{source.text_of(no)};"
 
 
 def _python_if(source: Source, statement: Node, value: Node, prefix: str) -> str | None:
@@ -84,8 +83,10 @@ def _python_if(source: Source, statement: Node, value: Node, prefix: str) -> str
         return None
     indentation = source.indentation_of(statement)
     inner = indentation + indent_unit(indentation)
-    return (f"if {source.text_of(condition)}:\n{inner}{prefix}{source.text_of(yes)}\n"
-            f"{indentation}else:\n{inner}{prefix}{source.text_of(no)}")
+    return (
+        f"if {source.text_of(condition)}:\n{inner}{prefix}{source.text_of(yes)}\n"
+        f"{indentation}else:\n{inner}{prefix}{source.text_of(no)}"
+    )
 
 
 def _as_conditional(source: Source, statement: Node) -> str | None:
@@ -103,8 +104,9 @@ def _as_conditional(source: Source, statement: Node) -> str | None:
     if first is None or second is None or source.text_of(first[0]) != source.text_of(second[0]):
         return None
     left = source.text_of(first[0])
-    return (f"{left} = ({source.text_of(test)}) ? {parenthesised(source, first[1])} "
-            f": {parenthesised(source, second[1])};")
+    return (
+        f"{left} = ({source.text_of(test)}) ? {parenthesised(source, first[1])} : {parenthesised(source, second[1])};"
+    )
 
 
 def _single_assignment(source: Source, branch: Node | None) -> tuple[Node, Node] | None:
@@ -135,8 +137,10 @@ def _python_conditional(source: Source, statement: Node) -> str | None:
     test = source.text_of(condition)
     if condition.type in ("lambda", "conditional_expression", "named_expression") or "\n" in test:
         return None
-    return (f"{source.text_of(first[0])} = {parenthesised(source, first[1])} if {test} "
-            f"else {parenthesised(source, second[1])}")
+    return (
+        f"{source.text_of(first[0])} = {parenthesised(source, first[1])} if {test} "
+        f"else {parenthesised(source, second[1])}"
+    )
 
 
 def _python_assignment(source: Source, block: Node | None) -> tuple[Node, Node] | None:

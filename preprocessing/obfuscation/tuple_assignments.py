@@ -13,10 +13,20 @@ from .sampling import some_of
 from .source import Source, walk
 
 # Expressions whose evaluation may observe or cause effects, or that read badly in a tuple.
-UNSAFE_VALUE_PARTS = frozenset({
-    "call", "await", "yield", "named_expression", "lambda", "expression_list", "list_splat",
-    "dictionary_splat", "conditional_expression", "generator_expression",
-})
+UNSAFE_VALUE_PARTS = frozenset(
+    {
+        "call",
+        "await",
+        "yield",
+        "named_expression",
+        "lambda",
+        "expression_list",
+        "list_splat",
+        "dictionary_splat",
+        "conditional_expression",
+        "generator_expression",
+    }
+)
 
 IMMUTABLE_LITERALS = frozenset({"integer", "float", "string", "true", "false", "none"})
 
@@ -89,8 +99,10 @@ def _mergeable(source: Source, first: Node, second: Node) -> bool:
         return False
     first_name, second_name = source.text_of(a[0]), source.text_of(b[0])
     return (
-        first_name != second_name and gap_is_blank(source, first, second)
-        and _safe_value(source, a[1], set()) and _safe_value(source, b[1], {first_name})
+        first_name != second_name
+        and gap_is_blank(source, first, second)
+        and _safe_value(source, a[1], set())
+        and _safe_value(source, b[1], {first_name})
     )
 
 
