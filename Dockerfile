@@ -16,6 +16,7 @@ COPY pyproject.toml README.md LICENSE ./
 COPY clonedetect/ clonedetect/
 COPY client/ client/
 COPY preprocessing/ preprocessing/
+COPY obfuscation/ obfuscation/
 COPY training/ training/
 COPY evaluation/ evaluation/
 COPY load_tests/ load_tests/

@@ -13,18 +13,16 @@ import numpy as np
 from tritonclient.utils import InferenceServerException
 
 from clonedetect.client import errors
+from clonedetect.paths import COMPARE_MODEL, EMBED_MODEL, ENCODER_MODEL, SCORER_MODEL, TOKENIZER_MODEL
 from clonedetect.preprocessing.validation import CodeInputError, decode_code
 
 # Width of EMBEDDING: 128 semantic + 256 structural-fingerprint values (docs/MODEL_CARD.md).
 EMBEDDING_DIM = 384
-EMBED_MODEL = "clone_embed"
-COMPARE_MODEL = "clone_compare"
-ENCODER_MODEL = "code_clone_detector"
 # The ensembles for each encoder precision: the FP32 encoder (version 1) or its INT8
 # quantisation (version 2), served side by side.
 PRECISIONS = ("fp32", "int8")
 ENSEMBLES = {"fp32": (EMBED_MODEL, COMPARE_MODEL), "int8": (EMBED_MODEL + "_int8", COMPARE_MODEL + "_int8")}
-SERVING_MODELS = ("code_tokenizer", ENCODER_MODEL, "clone_scorer", *ENSEMBLES["fp32"], *ENSEMBLES["int8"])
+SERVING_MODELS = (TOKENIZER_MODEL, ENCODER_MODEL, SCORER_MODEL, *ENSEMBLES["fp32"], *ENSEMBLES["int8"])
 ADMIN_KEY_HEADER = "admin-key"
 PROTOCOLS = ("http", "grpc")
 DEFAULT_URLS = {"http": "127.0.0.1:8000", "grpc": "127.0.0.1:8001"}
@@ -96,7 +94,7 @@ def compare_request(module: ModuleType, codes_a: np.ndarray, codes_b: np.ndarray
 def comparisons(result) -> list[Comparison]:
     similarity = result.as_numpy("SIMILARITY").reshape(-1)
     probability = result.as_numpy("PROBABILITY").reshape(-1)
-    return [Comparison(float(s), float(p)) for s, p in zip(similarity, probability)]
+    return [Comparison(float(s), float(p)) for s, p in zip(similarity, probability, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -147,12 +145,17 @@ def _server_error(status: str, message: str, url: str, action: str) -> errors.Cl
     lowered = message.lower()
     if "timeout" in lowered or "deadline" in lowered or status == "StatusCode.DEADLINE_EXCEEDED":
         return errors.RequestTimeoutError(f"{action}: no answer from {url} in time ({message})")
-    if status in ("401", "403", "StatusCode.PERMISSION_DENIED", "StatusCode.UNAUTHENTICATED") or "restricted" in lowered:
+    if (
+        status in ("401", "403", "StatusCode.PERMISSION_DENIED", "StatusCode.UNAUTHENTICATED")
+        or "restricted" in lowered
+    ):
         return errors.PermissionDeniedError(
             f"{action}: {message}. Model control is restricted: pass the server's admin key (--admin-key)"
         )
     if any(s in lowered for s in ("unknown model", "not found", "not ready", "is not available", "unavailable model")):
-        return errors.ModelNotReadyError(f"{action}: {message}. Check `clonedetect status --url {url}` and load the model")
+        return errors.ModelNotReadyError(
+            f"{action}: {message}. Check `clonedetect status --url {url}` and load the model"
+        )
     if status in ("400", "StatusCode.INVALID_ARGUMENT"):
         return errors.InvalidInputError(f"{action}: the server rejected the input: {message}")
     if status == "StatusCode.UNAVAILABLE" or "failed to connect" in lowered or "connection" in lowered:

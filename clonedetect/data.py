@@ -12,7 +12,8 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from clonedetect.paths import PROJECT_ROOT
+
 POJ104_ARCHIVE = "poj104-train-valid.tar.gz"
 BIGCLONEBENCH_ARCHIVE = "bigclonebench-subset.tar.gz"
 

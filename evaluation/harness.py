@@ -218,7 +218,7 @@ def _plagiarism(config: EvalConfig, seed: int, model: ModelScorer, log) -> tuple
 
 def _level_names() -> dict:
     try:
-        from clonedetect.preprocessing.obfuscation import LEVELS
+        from clonedetect.obfuscation import LEVELS
 
         return dict(LEVELS)
     except ImportError:  # pragma: no cover
@@ -559,7 +559,7 @@ def run_evaluation(
         "threads": threads,
         "cpus": os.cpu_count(),
         "config": asdict(config),
-        "obfuscator_fingerprint": plagiarism.obfuscator_fingerprint(),
+        "obfuscator_fingerprint": plagiarism.generator_fingerprint(),
         "held_out": "the training split's held-out 20% (training/corpus.py rule via plagiarism.held_out); "
         "keys: BigCloneBench id, stdlib path relative to the stdlib folder",
         "python_hash_seed": os.environ.get("PYTHONHASHSEED"),

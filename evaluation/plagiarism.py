@@ -18,7 +18,7 @@ POJ-104 valid is never trained on, a fixed subset of it drives early stopping.)
 Pairs (label 1 = derived, 0 = independent):
 
 * positive, level ``k`` (1..6): ``(original, obfuscate(original, language, k, s))`` with
-  the cumulative levels of :mod:`clonedetect.preprocessing.obfuscation` and one
+  the cumulative levels of :mod:`clonedetect.obfuscation` and one
   obfuscation seed ``s`` per original (so level ``k`` extends level ``k - 1``).
 * negative: ``(original, other program)``. For ``cpp`` the other program is another valid
   solution of the **same** POJ-104 problem (an independent solution of the same task,
@@ -28,8 +28,8 @@ Pairs (label 1 = derived, 0 = independent):
   a file of the same top-level stdlib package (``encodings/*`` codecs are generated from
   one template and are near-copies of each other).
 
-Variants are cached in ``cache_dir()/evaluation``, keyed by a hash of the obfuscation
-package's sources, so a change of the generator regenerates them. A variant the generator
+Variants are cached in ``cache_dir()/evaluation``, keyed by the generator's fingerprint
+(:mod:`clonedetect.obfuscation.fingerprint`), so a change of the generator regenerates them. A variant the generator
 refuses (``ObfuscationError``) is cached as a failure; any other exception is counted in
 the report (``obfuscation_failures``) but not cached, and that positive is left out.
 """
@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clonedetect import data
+from clonedetect.obfuscation.fingerprint import generator_fingerprint
 
 LEVEL_RANGE = (1, 2, 3, 4, 5, 6)
 HELD_OUT_FRACTION = 0.2  # training.corpus holds out the same 20 %
@@ -239,17 +240,6 @@ SELECTORS = {"cpp": select_cpp, "java": select_java, "python": select_python}
 # --------------------------------------------------------------------------- variants
 
 
-def obfuscator_fingerprint() -> str:
-    """Hash of the obfuscation package's sources: the variant cache's version."""
-    import clonedetect.preprocessing.obfuscation as package
-
-    digest = hashlib.sha256()
-    for path in sorted(Path(package.__file__).parent.glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 class VariantCache:
     """``{sha1(code):level:seed -> variant or {"error": type}}`` in one JSON file per language and generator."""
 
@@ -257,7 +247,7 @@ class VariantCache:
         self.enabled = enabled
         self.path = (
             directory or data.cache_dir() / "evaluation"
-        ) / f"variants-{language}-{obfuscator_fingerprint()}.json"
+        ) / f"variants-{language}-{generator_fingerprint()}.json"
         self.entries: dict[str, str | dict] = {}
         self.dirty = False
         if enabled and self.path.exists():
@@ -295,7 +285,7 @@ def make_variants(
     originals: list[Unit], language: str, seed: int, levels=LEVEL_RANGE, cache: VariantCache | None = None
 ) -> tuple[dict[tuple[str, int], str], Counter]:
     """``{(original key, level): variant}``; failures are left out and counted by error type."""
-    from clonedetect.preprocessing.obfuscation import ObfuscationError, obfuscate
+    from clonedetect.obfuscation import ObfuscationError, obfuscate
 
     cache = cache or VariantCache(language, enabled=False)
     variants: dict[tuple[str, int], str] = {}

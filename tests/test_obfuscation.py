@@ -13,15 +13,15 @@ import sys
 import pytest
 
 from clonedetect import data
-from clonedetect.preprocessing.obfuscation import (
+from clonedetect.obfuscation import (
     LEVELS,
     SUPPORTED_LANGUAGES,
     ObfuscationError,
     apply_level,
     obfuscate,
 )
-from clonedetect.preprocessing.obfuscation.source import Source, walk
-from clonedetect.preprocessing.obfuscation.syntax_checks import CompilerCheck, as_public_class, javac_errors
+from clonedetect.obfuscation.source import Source, walk
+from clonedetect.obfuscation.syntax_checks import CompilerCheck, as_public_class, javac_errors
 
 ALL_LEVELS = tuple(range(1, 7))
 # Small BigCloneBench methods (with loops and branches) that compile given java.util/java.io.
@@ -285,7 +285,7 @@ def test_same_seed_gives_the_same_variant_and_seeds_differ(cpp_programs, java_fi
 
 def test_variants_do_not_depend_on_the_interpreters_hash_seed(cpp_programs, python_functions):
     script = (
-        "import sys\nfrom clonedetect.preprocessing.obfuscation import obfuscate\n"
+        "import sys\nfrom clonedetect.obfuscation import obfuscate\n"
         "sys.stdout.write(obfuscate(sys.stdin.read(), sys.argv[1], 6, seed=3))\n"
     )
     for language, code in (("cpp", cpp_programs[1]), ("python", python_functions["copyfileobj"])):

@@ -1,6 +1,6 @@
 """Cheap, regex-level "plagiarism" augmentation: the fallback positive generator.
 
-Used when the tree-sitter obfuscator (``clonedetect.preprocessing.obfuscation``) is not
+Used when the tree-sitter obfuscator (``clonedetect.obfuscation``) is not
 installed, and mixed with its variants when it is. It does what a student hiding a copy
 does first, approximately and without parsing:
 

@@ -1,17 +1,17 @@
 """Pre-generate obfuscated variants with the tree-sitter obfuscator, once, cached.
 
-``clonedetect.preprocessing.obfuscation.obfuscate(code, language, level, seed)`` is
+``clonedetect.obfuscation.obfuscate(code, language, level, seed)`` is
 optional: when it cannot be imported, :func:`pregenerate` returns ``{}`` and training
 uses the regex augmentation only. Generation runs in worker processes (one per core)
 under a wall-clock budget; whatever finished in it is used and cached in
-``cache_dir()/training`` (keyed by the obfuscator's source, the items and the seed), so
-a rerun does not pay for it again.
+``cache_dir()/training`` (keyed by the generator's fingerprint: every file of the
+obfuscation package and the versions of tree-sitter and its grammars; and by the items
+and the seed), so a rerun does not pay for it again.
 """
 
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import multiprocessing
 import random
@@ -24,10 +24,23 @@ from clonedetect import data
 def load_obfuscator():
     """The obfuscator function, or None when it is not installed / not importable."""
     try:
-        from clonedetect.preprocessing.obfuscation import obfuscate
+        from clonedetect.obfuscation import obfuscate
     except Exception:  # noqa: BLE001 - absent or broken: fall back to regex augmentation
         return None
     return obfuscate
+
+
+def variants_cache_path(
+    items: list[tuple[str, str, str]], *, seed: int, per_item: int, levels: tuple[int, ...], cache: Path | None
+) -> Path:
+    """The cache file of :func:`pregenerate`'s result for these arguments and this generator."""
+    from clonedetect.obfuscation.fingerprint import generator_fingerprint
+
+    digest = hashlib.sha1(generator_fingerprint().encode())
+    digest.update(f"{seed}/{per_item}/{levels}".encode())
+    for key, code, language in items:
+        digest.update(f"{key}\0{language}\0".encode() + hashlib.sha1(code.encode("utf-8", "replace")).digest())
+    return (cache or data.cache_dir() / "training") / f"variants-{digest.hexdigest()[:16]}.json"
 
 
 def _work(job: tuple[str, str, str, int, int]) -> tuple[str, str | None]:
@@ -55,11 +68,7 @@ def pregenerate(
     obfuscate = load_obfuscator()
     if obfuscate is None or not items or budget_s <= 0:
         return {}
-    digest = hashlib.sha1(inspect.getsource(inspect.getmodule(obfuscate)).encode())
-    digest.update(f"{seed}/{per_item}/{levels}".encode())
-    for key, code, language in items:
-        digest.update(f"{key}\0{language}\0".encode() + hashlib.sha1(code.encode("utf-8", "replace")).digest())
-    path = (cache or data.cache_dir() / "training") / f"variants-{digest.hexdigest()[:16]}.json"
+    path = variants_cache_path(items, seed=seed, per_item=per_item, levels=levels, cache=cache)
     if path.exists():
         return json.loads(path.read_text())
 

@@ -1,6 +1,6 @@
 """Report how many obfuscated POJ-104 programs still pass ``g++ -fsyntax-only``, per level.
 
-    python -m clonedetect.preprocessing.obfuscation.measure_validity --programs 50
+    python -m clonedetect.obfuscation.measure_validity --programs 50
 
 Only programs whose original passes the same check are counted.
 """

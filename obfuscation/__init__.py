@@ -1,7 +1,7 @@
 """Language-aware plagiarism obfuscation: turn a real program into disguised variants at
 the six classic levels (see :data:`LEVELS`) for C, C++, Java and Python.
 
-    from clonedetect.preprocessing.obfuscation import obfuscate
+    from clonedetect.obfuscation import obfuscate
     variant = obfuscate(code, "cpp", level=4, seed=1)   # levels 1..4 applied
     single = apply_level(code, "cpp", level=4, seed=1)  # level 4 only
 
