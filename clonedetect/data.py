@@ -7,7 +7,9 @@ read from there. ``CLONEDETECT_DATA_DIR`` overrides where the archives are found
 
 from __future__ import annotations
 
+import hashlib
 import os
+import sysconfig
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,8 +108,6 @@ def bigclonebench_pairs() -> list[ClonePair]:
 
 def python_stdlib_files(limit: int | None = None) -> list[Path]:
     """Real Python sources from this interpreter's standard library (no tests), sorted."""
-    import sysconfig
-
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     files = [
         p
@@ -118,3 +118,25 @@ def python_stdlib_files(limit: int | None = None) -> list[Path]:
         and "idlelib" not in p.parts
     ]
     return files[:limit] if limit else files
+
+
+# --------------------------------------------------------------------------- held-out split
+
+HELD_OUT_FRACTION = 0.2
+
+
+def held_out(key: str) -> bool:
+    """The one train/held-out split of training and evaluation: whether the item ``key``
+    (a BigCloneBench function id, or a stdlib file's :func:`stdlib_key`) is held out of
+    training. Stable whatever the seed: the first 8 hex digits of its SHA-1 over
+    ``0xFFFFFFFF``, below :data:`HELD_OUT_FRACTION`."""
+    return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < HELD_OUT_FRACTION
+
+
+def stdlib_key(path: Path) -> str:
+    """A standard-library file's path relative to the stdlib folder (``json/decoder.py``)."""
+    root = Path(sysconfig.get_paths()["stdlib"])
+    try:
+        return str(Path(path).relative_to(root))
+    except ValueError:
+        return str(Path(path).resolve().relative_to(root.resolve()))

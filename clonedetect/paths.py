@@ -24,10 +24,17 @@ TOKENIZER_FILE = "tokenizer.json"
 ENCODER_FILE = "model.onnx"
 CALIBRATION_FILE = "calibration.json"
 MODEL_CONFIG_FILE = "config.pbtxt"
+# The INT8 encoder's name beside the FP32 one, in a training run's or an evaluation's folder.
+INT8_ENCODER_FILE = "model.int8.onnx"
 
 # The encoder's versions: FP32 as trained, and its INT8 dynamic quantisation.
 FP32_VERSION = 1
 INT8_VERSION = 2
+
+
+def version_folder(triton_args: dict) -> Path:
+    """The folder of the model version a Python-backend model's ``initialize(args)`` loads."""
+    return Path(triton_args["model_repository"]) / triton_args["model_version"]
 
 
 def model_config(model: str, repository: Path = MODEL_REPOSITORY, name: str | None = None) -> Path:

@@ -5,7 +5,7 @@ Each clone type 0..4 is scored against the same type-5 non-clone pairs (ROC AUC 
 labels: they are reported, never tuned for.
 
 ``scope="held_out"`` (default) keeps only pairs whose two functions are both in the
-held-out slice (:func:`clonedetect.evaluation.plagiarism.held_out`), so a model trained
+held-out slice (:func:`clonedetect.data.held_out`), so a model trained
 on the other functions (or on BigCloneBench pairs among them) is not scored on what it
 saw; ``scope="all"`` samples from every labelled pair.
 """
@@ -16,7 +16,8 @@ import random
 from dataclasses import dataclass
 
 from clonedetect import data
-from clonedetect.evaluation.plagiarism import derived_seed, held_out
+from clonedetect.data import held_out
+from clonedetect.evaluation.plagiarism import derived_seed
 
 TYPE_NAMES = {0: "T1", 1: "T2", 2: "ST3", 3: "MT3", 4: "WT3_T4", 5: "non_clone"}
 TYPE_DESCRIPTIONS = {

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clonedetect import paths
 from clonedetect.evaluation import bigclonebench as bcb
 from clonedetect.evaluation import plagiarism, report
 from clonedetect.evaluation.calibration_metrics import (
@@ -395,16 +396,15 @@ def speed_benchmark(
 def _served_int8(model_onnx: Path | str, int8_path: Path) -> dict | None:
     """Whether the INT8 model measured here is the one served as the encoder's version 2
     (only asked when the evaluated model is the served FP32 version 1)."""
-    from clonedetect.client.protocol import ENCODER_MODEL, ENSEMBLES
-    from clonedetect.data import PROJECT_ROOT
+    from clonedetect import paths
+    from clonedetect.client.protocol import ENSEMBLES
 
-    encoder = PROJECT_ROOT / "model_repository" / ENCODER_MODEL
-    int8 = encoder / "2" / "model.onnx"
-    if Path(model_onnx).resolve() != (encoder / "1" / "model.onnx").resolve():
+    int8 = paths.encoder_file(version=paths.INT8_VERSION)
+    if Path(model_onnx).resolve() != paths.encoder_file().resolve():
         return None
     return {
-        "model": ENCODER_MODEL,
-        "version": 2,
+        "model": paths.ENCODER_MODEL,
+        "version": paths.INT8_VERSION,
         "ensembles": list(ENSEMBLES["int8"]),
         "identical_to_measured": int8.is_file() and int8.read_bytes() == int8_path.read_bytes(),
     }
@@ -414,7 +414,7 @@ def _int8(config, output_dir, model_onnx, model, tokenizer, arrays, bcb_arrays, 
     from clonedetect.training.quantization import quantization_summary, quantize_encoder
 
     start = time.perf_counter()
-    int8_path = quantize_encoder(model_onnx, output_dir / "model.int8.onnx")
+    int8_path = quantize_encoder(model_onnx, output_dir / paths.INT8_ENCODER_FILE)
     summary = quantization_summary(int8_path)
     quantized = ModelScorer(int8_path, tokenizer, threads)
     log(f"INT8: quantised in {time.perf_counter() - start:.1f}s")
@@ -482,10 +482,8 @@ def _int8(config, output_dir, model_onnx, model, tokenizer, arrays, bcb_arrays, 
 def _shown(path: Path | str) -> str:
     """``path`` as the report shows it: relative to the project when inside it, so a
     report committed to ``docs/`` names no folder of the machine that made it."""
-    from clonedetect.data import PROJECT_ROOT
-
     resolved = Path(path).resolve()
-    return str(resolved.relative_to(PROJECT_ROOT)) if resolved.is_relative_to(PROJECT_ROOT) else str(path)
+    return str(resolved.relative_to(paths.PROJECT_ROOT)) if resolved.is_relative_to(paths.PROJECT_ROOT) else str(path)
 
 
 def _sha256(path: Path) -> str:
@@ -589,18 +587,15 @@ def _versions() -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from clonedetect.data import PROJECT_ROOT
-
-    repository = PROJECT_ROOT / "model_repository"
     parser = argparse.ArgumentParser(
         prog="clonedetect evaluate",
         description="Evaluate the clone detector against TF-IDF and winnowing baselines; "
         "write JSON, markdown and a ROC PNG.",
     )
     parser.add_argument("output_dir", type=Path, help="folder for evaluation.json / evaluation.md / roc_by_level.png")
-    parser.add_argument("--model", type=Path, default=repository / "code_clone_detector" / "1" / "model.onnx")
-    parser.add_argument("--tokenizer", type=Path, default=repository / "code_tokenizer" / "1" / "tokenizer.json")
-    parser.add_argument("--calibration", type=Path, default=repository / "clone_scorer" / "1" / "calibration.json")
+    parser.add_argument("--model", type=Path, default=paths.encoder_file())
+    parser.add_argument("--tokenizer", type=Path, default=paths.tokenizer_file())
+    parser.add_argument("--calibration", type=Path, default=paths.calibration_file())
     parser.add_argument("--quick", action="store_true", help="tiny samples (seconds), for smoke tests")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-int8", action="store_true", help="skip the INT8 quantisation comparison")

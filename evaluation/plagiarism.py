@@ -8,10 +8,9 @@ Per language, a deterministic sample of *original* programs that training never 
 * ``python``: standard-library files in the held-out slice, 200 to 20,000 characters
   (bounds the embedding time of the longest files).
 
-The held-out slice is the training split's own rule (``training/corpus.py``): the first
-8 hex digits of SHA-1 of the key, over ``0xFFFFFFFF``, below 0.2; keys are the
-BigCloneBench function id and the stdlib path relative to the stdlib folder
-(``json/decoder.py``). :func:`held_out` imports that rule, so both sides stay in step.
+The held-out slice is the training split's own rule, :func:`clonedetect.data.held_out`
+(keys: the BigCloneBench function id and the stdlib path relative to the stdlib folder,
+``json/decoder.py``); training and evaluation both call it.
 (The training fits the Platt calibration on pairs drawn from the same held-out items;
 POJ-104 valid is never trained on, a fixed subset of it drives early stopping.)
 
@@ -40,7 +39,6 @@ import hashlib
 import json
 import os
 import random
-import sysconfig
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +47,6 @@ from clonedetect import data
 from clonedetect.obfuscation.fingerprint import generator_fingerprint
 
 LEVEL_RANGE = (1, 2, 3, 4, 5, 6)
-HELD_OUT_FRACTION = 0.2  # training.corpus holds out the same 20 %
 LANGUAGES = ("cpp", "java", "python")
 DATASETS = {
     "cpp": "POJ-104 valid split (problems 65-80)",
@@ -64,38 +61,12 @@ NEGATIVES = {
 }
 
 
-def _training_rule(key: str, fraction: float = HELD_OUT_FRACTION) -> bool:
-    """The training split's rule (``clonedetect.training.corpus._held_out``), restated for
-    when the training package is not importable."""
-    return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < fraction
-
-
-try:  # one rule for both sides: import it from the training corpus when present
-    from clonedetect.training.corpus import _held_out as _split_rule
-except Exception:  # pragma: no cover - training package absent or broken: the same rule, restated
-    _split_rule = _training_rule
-
-
-def held_out(key: str, fraction: float = HELD_OUT_FRACTION) -> bool:
-    """Whether ``key`` (a BigCloneBench id or :func:`stdlib_key`) is outside training."""
-    return bool(_split_rule(key, fraction))
-
-
-def stdlib_key(path: Path) -> str:
-    """A standard-library file's path relative to the stdlib folder (the training split's key)."""
-    root = Path(sysconfig.get_paths()["stdlib"])
-    try:
-        return str(Path(path).relative_to(root))
-    except ValueError:
-        return str(Path(path).resolve().relative_to(root.resolve()))
-
-
 def held_out_java_functions() -> dict[str, Path]:
-    return {fid: path for fid, path in data.bigclonebench_functions().items() if held_out(fid)}
+    return {fid: path for fid, path in data.bigclonebench_functions().items() if data.held_out(fid)}
 
 
 def held_out_python_files() -> list[Path]:
-    return [path for path in data.python_stdlib_files() if held_out(stdlib_key(path))]
+    return [path for path in data.python_stdlib_files() if data.held_out(data.stdlib_key(path))]
 
 
 def derived_seed(*parts) -> int:
@@ -226,7 +197,9 @@ def select_python(
     n_originals: int, negatives_per_original: int, seed: int, min_chars: int = 200, max_chars: int = 20_000
 ) -> tuple[list[Unit], list[tuple[Unit, Unit]]]:
     pool = _read_pool(
-        [(stdlib_key(p), p, _stdlib_package(stdlib_key(p))) for p in held_out_python_files()], min_chars, max_chars
+        [(data.stdlib_key(p), p, _stdlib_package(data.stdlib_key(p))) for p in held_out_python_files()],
+        min_chars,
+        max_chars,
     )
     rng = random.Random(derived_seed(seed, "python-originals"))
     originals = sorted(rng.sample(pool, min(n_originals, len(pool))), key=lambda u: u.key)

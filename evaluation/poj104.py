@@ -1,8 +1,8 @@
 """POJ-104 valid MAP@R: the exported encoder vs the token 1-3-gram TF-IDF baseline.
 
     from clonedetect.evaluation.poj104 import evaluate_poj104_map
-    evaluate_poj104_map("model_repository/code_clone_detector/1/model.onnx",
-                        "model_repository/code_tokenizer/1/tokenizer.json")
+    from clonedetect import paths
+    evaluate_poj104_map(paths.encoder_file(), paths.tokenizer_file())
 
 or ``python -m clonedetect.evaluation.poj104 [--model ...] [--tokenizer ...] [--limit N]``.
 The valid split (problems 65-80, 8,000 programs) is never trained on. The whole split
@@ -16,12 +16,12 @@ import random
 import time
 from pathlib import Path
 
-from clonedetect import data
+from clonedetect import data, paths
 from clonedetect.evaluation.baselines import tfidf_map_at_r
 from clonedetect.evaluation.map_at_r import map_at_r
 
-DEFAULT_MODEL = data.PROJECT_ROOT / "model_repository" / "code_clone_detector" / "1" / "model.onnx"
-DEFAULT_TOKENIZER = data.PROJECT_ROOT / "model_repository" / "code_tokenizer" / "1" / "tokenizer.json"
+DEFAULT_MODEL = paths.encoder_file()
+DEFAULT_TOKENIZER = paths.tokenizer_file()
 
 
 def valid_programs(limit: int | None = None, seed: int = 0) -> list[data.Program]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from clonedetect import server
-from clonedetect.data import PROJECT_ROOT
+from clonedetect.paths import MODEL_REPOSITORY, PROJECT_ROOT
 
 SAMPLES = PROJECT_ROOT / "tests" / "samples"
 
@@ -25,7 +25,7 @@ def start_server(repository: Path, log_path: Path, extra: tuple[str, ...] = ()) 
 def model_repository_copy(tmp_path_factory) -> Path:
     """A private copy of the shipped repository (tests load its other versions)."""
     target = tmp_path_factory.mktemp("repository") / "model_repository"
-    shutil.copytree(PROJECT_ROOT / "model_repository", target, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(MODEL_REPOSITORY, target, ignore=shutil.ignore_patterns("__pycache__"))
     return target
 
 

@@ -14,7 +14,7 @@ import time
 import psutil
 import pytest
 
-from clonedetect import server
+from clonedetect import paths, server
 from clonedetect.client.protocol import EMBEDDING_DIM
 from tests.conftest import SAMPLES
 
@@ -91,7 +91,7 @@ def test_serve_refuses_a_repository_without_configs(tmp_path):
 @pytest.mark.integration
 def test_serve_reports_a_model_that_fails_to_load(tmp_path):
     repository = tmp_path / "model_repository"
-    shutil.copytree(server.MODEL_REPOSITORY, repository, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(paths.MODEL_REPOSITORY, repository, ignore=shutil.ignore_patterns("__pycache__"))
     (repository / "clone_scorer" / "config.pbtxt").write_text('name: "clone_scorer"\nbackend: "python"\ninput [ { oops')
     result = run_cli(
         "serve", "--model-repository", str(repository), *free_port_options(), "--log-file", str(tmp_path / "log")

@@ -11,8 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from clonedetect import data
-from clonedetect.data import PROJECT_ROOT
+from clonedetect import data, paths
 from clonedetect.evaluation.calibration_metrics import (
     expected_calibration_error,
     reliability_bins,
@@ -20,11 +19,11 @@ from clonedetect.evaluation.calibration_metrics import (
     threshold_metrics,
 )
 from clonedetect.evaluation.harness import WINNOWING_HASH_SEED
+from clonedetect.paths import PROJECT_ROOT
 
-REPOSITORY = PROJECT_ROOT / "model_repository"
-MODEL = REPOSITORY / "code_clone_detector" / "1" / "model.onnx"
-TOKENIZER = REPOSITORY / "code_tokenizer" / "1" / "tokenizer.json"
-CALIBRATION = REPOSITORY / "clone_scorer" / "1" / "calibration.json"
+MODEL = paths.encoder_file()
+TOKENIZER = paths.tokenizer_file()
+CALIBRATION = paths.calibration_file()
 SAMPLES = PROJECT_ROOT / "tests" / "samples"
 
 needs_data = pytest.mark.skipif(
@@ -112,18 +111,20 @@ def test_tfidf_pair_adapter():
     assert sims[0] > sims[1] > sims[2]
 
 
-def test_held_out_slice_is_the_training_split():
-    from clonedetect.evaluation.plagiarism import _training_rule, held_out
+def test_held_out_slice_is_one_stable_rule_for_training_and_evaluation():
+    from clonedetect import data
 
     keys = [str(i) for i in range(20_000)] + ["json/decoder.py", "encodings/cp1252.py"]
-    share = sum(held_out(k) for k in keys) / len(keys)
+    share = sum(data.held_out(k) for k in keys) / len(keys)
     assert 0.18 < share < 0.22
-    assert [held_out(k) for k in keys] == [_training_rule(k) for k in keys]
-    try:
-        from clonedetect.training.corpus import _held_out
-    except ImportError:
-        return
-    assert [held_out(k) for k in keys] == [_held_out(k) for k in keys]
+    # The shipped model was trained on this split: a changed rule would leak evaluation
+    # items into training.
+    assert [k for k in ["json/decoder.py", "encodings/cp1252.py", *map(str, range(1, 13))] if data.held_out(k)] == [
+        "encodings/cp1252.py",
+        "4",
+        "9",
+        "11",
+    ]
 
 
 # --------------------------------------------------------------------------- the harness

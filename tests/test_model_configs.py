@@ -8,10 +8,10 @@ import pytest
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
+from clonedetect import paths
 from clonedetect.client.protocol import EMBEDDING_DIM
-from clonedetect.data import PROJECT_ROOT
 
-REPOSITORY = PROJECT_ROOT / "model_repository"
+REPOSITORY = paths.MODEL_REPOSITORY
 CONFIG_FILES = sorted(REPOSITORY.glob("*/config.pbtxt")) + sorted(REPOSITORY.glob("*/configs/*.pbtxt"))
 
 
@@ -99,19 +99,16 @@ def test_an_int8_ensemble_differs_from_its_fp32_twin_only_in_name_and_encoder_ve
 def test_the_served_int8_encoder_is_the_quantisation_of_the_fp32_one(tmp_path):
     from clonedetect.training.quantization import quantize_encoder
 
-    encoder = REPOSITORY / "code_clone_detector"
-    fresh = quantize_encoder(encoder / "1" / "model.onnx", tmp_path / "model.onnx")
-    assert fresh.read_bytes() == (encoder / "2" / "model.onnx").read_bytes(), (
-        "re-install with `make train` (or quantize v1)"
-    )
-    assert (encoder / "2" / "model.py").read_text() == (encoder / "1" / "model.py").read_text()
+    fp32, int8 = paths.encoder_file(), paths.encoder_file(version=paths.INT8_VERSION)
+    fresh = quantize_encoder(fp32, tmp_path / paths.ENCODER_FILE)
+    assert fresh.read_bytes() == int8.read_bytes(), "re-install with `make train` (or quantize v1)"
+    assert (int8.parent / "model.py").read_text() == (fp32.parent / "model.py").read_text()
 
 
 def test_serving_artifacts_are_in_the_version_folders():
-    assert (REPOSITORY / "code_tokenizer/1/tokenizer.json").is_file()
-    assert (REPOSITORY / "code_clone_detector/1/model.onnx").is_file()
-    assert (REPOSITORY / "clone_scorer/1/calibration.json").is_file()
-    size = sum(
-        (REPOSITORY / p).stat().st_size for p in ("code_tokenizer/1/tokenizer.json", "code_clone_detector/1/model.onnx")
-    )
+    assert paths.tokenizer_file().is_file()
+    assert paths.encoder_file().is_file()
+    assert paths.encoder_file(version=paths.INT8_VERSION).is_file()
+    assert paths.calibration_file().is_file()
+    size = sum(p.stat().st_size for p in (paths.tokenizer_file(), paths.encoder_file()))
     assert size <= 25 * 1024 * 1024

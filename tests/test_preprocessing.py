@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clonedetect.data import PROJECT_ROOT
+from clonedetect import paths
 from clonedetect.preprocessing.batching import tokenize_requests
 from clonedetect.preprocessing.comments import strip_comments
 from clonedetect.preprocessing.declaration_lists import with_single_declarations
@@ -22,7 +22,7 @@ from clonedetect.preprocessing.identifiers import (
 from clonedetect.preprocessing.tokenization import PAD_ID, CodeTokenizer, pad_batch
 from clonedetect.preprocessing.validation import MAX_CODE_BYTES, CodeInputError, decode_code
 
-TOKENIZER = PROJECT_ROOT / "model_repository" / "code_tokenizer" / "1" / "tokenizer.json"
+TOKENIZER = paths.tokenizer_file()
 
 
 @pytest.fixture(scope="module")

@@ -6,20 +6,20 @@ import numpy as np
 import onnx
 import pytest
 
-from clonedetect import data
-from clonedetect.data import PROJECT_ROOT
+from clonedetect import data, paths
 from clonedetect.onnx_encoder import WINDOW_METADATA_KEY, OnnxEncoder
+from clonedetect.paths import PROJECT_ROOT
 from clonedetect.preprocessing.tokenization import CodeTokenizer
 from clonedetect.training.quantization import quantization_summary, quantize_encoder
 
-MODEL = PROJECT_ROOT / "model_repository" / "code_clone_detector" / "1" / "model.onnx"
-TOKENIZER = PROJECT_ROOT / "model_repository" / "code_tokenizer" / "1" / "tokenizer.json"
+MODEL = paths.encoder_file()
+TOKENIZER = paths.tokenizer_file()
 SAMPLES = PROJECT_ROOT / "tests" / "samples"
 
 
 @pytest.fixture(scope="module")
 def quantized(tmp_path_factory):
-    return quantize_encoder(MODEL, tmp_path_factory.mktemp("int8") / "model.int8.onnx")
+    return quantize_encoder(MODEL, tmp_path_factory.mktemp("int8") / paths.INT8_ENCODER_FILE)
 
 
 def _real_programs() -> list[str]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clonedetect.data import PROJECT_ROOT
+from clonedetect import paths
 from clonedetect.onnx_encoder import EncoderInputError, OnnxEncoder, unpad
 from clonedetect.preprocessing.tokenization import pad_batch
 from clonedetect.scoring import PlattCalibration, cosine_similarity, score
 
-MODEL = PROJECT_ROOT / "model_repository" / "code_clone_detector" / "1" / "model.onnx"
-CALIBRATION = PROJECT_ROOT / "model_repository" / "clone_scorer" / "1" / "calibration.json"
+MODEL = paths.encoder_file()
+CALIBRATION = paths.calibration_file()
 
 
 def test_cosine_similarity_is_rowwise_and_scale_free():

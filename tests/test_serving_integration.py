@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from clonedetect import paths
 from clonedetect.client import AsyncCloneDetectorClient, CloneDetectorClient, InvalidInputError
 from clonedetect.client.protocol import EMBEDDING_DIM
 from clonedetect.load_tests.serving_figures import encoder_counts
@@ -25,8 +26,8 @@ def sample(name: str) -> str:
 
 
 def in_process_embeddings(repository, codes: list[str], version: int = 1) -> np.ndarray:
-    tokenizer = CodeTokenizer.from_file(repository / "code_tokenizer" / "1" / "tokenizer.json")
-    encoder = OnnxEncoder(repository / "code_clone_detector" / str(version) / "model.onnx")
+    tokenizer = CodeTokenizer.from_file(paths.tokenizer_file(repository))
+    encoder = OnnxEncoder(paths.encoder_file(repository, version))
     return encoder.embed(*tokenizer.encode(codes))
 
 
@@ -79,7 +80,7 @@ def test_async_client_matches_the_blocking_client(triton):
 def test_a_long_file_is_embedded_whole_not_cut_at_the_window(client, model_repository_copy):
     from clonedetect import data
 
-    tokenizer = CodeTokenizer.from_file(model_repository_copy / "code_tokenizer" / "1" / "tokenizer.json")
+    tokenizer = CodeTokenizer.from_file(paths.tokenizer_file(model_repository_copy))
     programs = [p.read() for p in data.poj104_programs("valid")[:40]]
     long_file = "\n".join(programs[:12])
     tokens = len(tokenizer.token_ids([long_file])[0])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from clonedetect import data
+from clonedetect import data, paths
 from clonedetect.client.protocol import EMBEDDING_DIM
 from clonedetect.preprocessing.identifiers import CONTINUATION_PREFIX
 from clonedetect.preprocessing.tokenization import CodeTokenizer
@@ -23,10 +23,9 @@ from clonedetect.training.model import CodeEncoder, EncoderConfig
 from clonedetect.training.skeleton import MAP_AT_R_TOLERANCE, choose_share, fit_skeleton
 from clonedetect.training.train import PARITY_TOLERANCE, BagStageView, make_optimizer, training_step
 
-REPOSITORY = data.PROJECT_ROOT / "model_repository"
-SHIPPED_MODEL = REPOSITORY / "code_clone_detector" / "1" / "model.onnx"
-SHIPPED_TOKENIZER = REPOSITORY / "code_tokenizer" / "1" / "tokenizer.json"
-SHIPPED_CALIBRATION = REPOSITORY / "clone_scorer" / "1" / "calibration.json"
+SHIPPED_MODEL = paths.encoder_file()
+SHIPPED_TOKENIZER = paths.tokenizer_file()
+SHIPPED_CALIBRATION = paths.calibration_file()
 
 
 @pytest.fixture(scope="module")

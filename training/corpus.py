@@ -5,9 +5,9 @@ Sources (``clonedetect.data``):
 * POJ-104 **train** (problems 1-64, C/C++): the supervised part; label = problem.
 * POJ-104 **valid** (problems 65-80): never trained on. A fixed subset is the early-
   stopping set; the rest is where the calibration pairs come from.
-* BigCloneBench Java functions: a stable 80/20 split by function id; at most
-  ``java_limit`` of the 80 % are used for training, the 20 % are held out.
-* Python standard library: a stable 80/20 split by file path; each file is cut into
+* BigCloneBench Java functions: the stable split of :func:`clonedetect.data.held_out`
+  by function id; at most ``java_limit`` of the training side are used for training.
+* Python standard library: the same split by file path; each file is cut into
   top-level ``def``/``class`` blocks (one item each).
 
 Java and Python items only take part in the copy (augmentation) term: each is its own
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,11 +65,6 @@ def concat(*parts: Corpus) -> Corpus:
     )
 
 
-def _held_out(key: str, fraction: float = 0.2) -> bool:
-    """Stable split: the same item is always on the same side, whatever the seed."""
-    return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < fraction
-
-
 def python_blocks(source: str, max_chars: int = 6000) -> list[str]:
     """Top-level ``def``/``class`` blocks of a Python file (the module header is dropped)."""
     parts = _PY_BLOCK.split(source)[1:]
@@ -87,7 +81,7 @@ def poj104(split: str) -> Corpus:
 def java(held_out: bool, limit: int | None = None) -> Corpus:
     corpus = Corpus()
     for function_id, path in data.bigclonebench_functions().items():
-        if _held_out(function_id) == held_out:
+        if data.held_out(function_id) == held_out:
             corpus.add(path.read_text(encoding="utf-8", errors="replace"), "java", -1)
             if limit and len(corpus) >= limit:
                 break
@@ -96,9 +90,8 @@ def java(held_out: bool, limit: int | None = None) -> Corpus:
 
 def python(held_out: bool, limit: int | None = None) -> Corpus:
     corpus = Corpus()
-    root = Path(sysconfig.get_paths()["stdlib"])
     for path in data.python_stdlib_files():
-        if _held_out(str(path.relative_to(root))) != held_out:
+        if data.held_out(data.stdlib_key(path)) != held_out:
             continue
         for block in python_blocks(path.read_text(encoding="utf-8", errors="replace")):
             corpus.add(block, "python", -1)

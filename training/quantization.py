@@ -21,6 +21,8 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from clonedetect import paths
+
 DEFAULT_OP_TYPES = ("MatMul", "Gather")
 
 
@@ -42,7 +44,7 @@ def quantize_encoder(
     metadata = {entry.key: entry.value for entry in source.metadata_props}
     dst_onnx.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
-        staged = Path(work) / "model.int8.onnx"
+        staged = Path(work) / paths.INT8_ENCODER_FILE
         quantize_dynamic(
             src_onnx,
             staged,

@@ -59,7 +59,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from clonedetect import data
+from clonedetect import data, paths
 from clonedetect.evaluation.map_at_r import map_at_r
 from clonedetect.preprocessing.tokenization import CodeTokenizer
 from clonedetect.training import corpus as corpora
@@ -76,12 +76,12 @@ from clonedetect.training.tokenizer_training import TOKENIZER_RECIPE, train_toke
 from clonedetect.training.variants import load_obfuscator, pregenerate
 
 PARITY_TOLERANCE = 1e-4
-REPOSITORY = data.PROJECT_ROOT / "model_repository"
+# A run folder's artifact -> where --install puts it in the model repository.
 INSTALL_TARGETS = {
-    "tokenizer.json": REPOSITORY / "code_tokenizer" / "1" / "tokenizer.json",
-    "model.onnx": REPOSITORY / "code_clone_detector" / "1" / "model.onnx",
-    "model.int8.onnx": REPOSITORY / "code_clone_detector" / "2" / "model.onnx",
-    "calibration.json": REPOSITORY / "clone_scorer" / "1" / "calibration.json",
+    paths.TOKENIZER_FILE: paths.tokenizer_file(),
+    paths.ENCODER_FILE: paths.encoder_file(),
+    paths.INT8_ENCODER_FILE: paths.encoder_file(version=paths.INT8_VERSION),
+    paths.CALIBRATION_FILE: paths.calibration_file(),
 }
 
 
@@ -102,7 +102,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--wall-minutes", type=float, default=29.0, help="whole-run budget; training is cut to fit it")
     p.add_argument("--bag-steps", type=int, default=None, help="fix the bag stage's steps (else from the budget)")
     p.add_argument("--steps", type=int, default=None, help="fix the full stage's steps (else from the budget)")
-    p.add_argument("--output", type=Path, default=data.PROJECT_ROOT / "runs" / "latest")
+    p.add_argument("--output", type=Path, default=paths.PROJECT_ROOT / "runs" / "latest")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--install", action="store_true", help="copy the artifacts into model_repository")
     p.add_argument("--tokenizer", type=Path, default=None, help="tokenizer.json to use (trained when absent)")
@@ -414,7 +414,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     tokenizer_path = ensure_tokenizer(args.tokenizer, args.seed)
     tokenizer = CodeTokenizer.from_file(tokenizer_path)
-    shutil.copyfile(tokenizer_path, args.output / "tokenizer.json")
+    shutil.copyfile(tokenizer_path, args.output / paths.TOKENIZER_FILE)
     log("loading and tokenising the corpora (cached after the first run)")
     poj, extra, valid = load_corpora(tokenizer_path, args)
     stop_indices, rest_indices = corpora.valid_split(valid, args.eval_per_problem)
@@ -478,12 +478,12 @@ def main(argv: list[str] | None = None) -> dict:
         model, args.output / "checkpoint.pt", {"best": best, "args": {k: str(v) for k, v in vars(args).items()}}
     )
 
-    onnx_path = export_onnx(model, args.output / "model.onnx")
+    onnx_path = export_onnx(model, args.output / paths.ENCODER_FILE)
     parity = parity_max_abs_diff(model, onnx_path)
     log(f"ONNX parity: max |torch - onnxruntime| = {parity:.2e}")
     if not parity <= PARITY_TOLERANCE:
         raise ParityError(f"ONNX parity {parity:.3e} exceeds {PARITY_TOLERANCE:g}: refusing to ship {onnx_path}")
-    quantize_encoder(onnx_path, args.output / "model.int8.onnx")
+    quantize_encoder(onnx_path, args.output / paths.INT8_ENCODER_FILE)
 
     from clonedetect.onnx_encoder import OnnxEncoder
 
@@ -491,7 +491,7 @@ def main(argv: list[str] | None = None) -> dict:
     embeddings_a, embeddings_b = pairs.embed_sides(encoder.embed_sequences)
     similarity = np.sum(embeddings_a * embeddings_b, axis=1)
     calibration, calibration_report = calibrate(pairs, similarity)
-    calibration.save(args.output / "calibration.json")
+    calibration.save(args.output / paths.CALIBRATION_FILE)
     log(f"calibration: {json.dumps(calibration_report)}")
 
     report = {
@@ -515,7 +515,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.install:
         for name, target in INSTALL_TARGETS.items():
             shutil.copyfile(args.output / name, target)
-        log(f"installed {', '.join(INSTALL_TARGETS)} into {REPOSITORY}")
+        log(f"installed {', '.join(INSTALL_TARGETS)} into {paths.MODEL_REPOSITORY}")
     timings["total_s"] = time.monotonic() - started
     (args.output / "training_report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     log(f"done in {timings['total_s'] / 60:.1f} min; report: {args.output / 'training_report.json'}")

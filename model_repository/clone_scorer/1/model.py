@@ -1,16 +1,14 @@
 """Triton adapter: EMBEDDING_A, EMBEDDING_B -> SIMILARITY, PROBABILITY. Logic in clonedetect.scoring."""
 
-from pathlib import Path
-
 import triton_python_backend_utils as pb_utils
 
+from clonedetect import paths
 from clonedetect.scoring import PlattCalibration, score
 
 
 class TritonPythonModel:
     def initialize(self, args):
-        version_dir = Path(args["model_repository"]) / args["model_version"]
-        self.calibration = PlattCalibration.load(version_dir / "calibration.json")
+        self.calibration = PlattCalibration.load(paths.version_folder(args) / paths.CALIBRATION_FILE)
 
     def execute(self, requests):
         responses = []

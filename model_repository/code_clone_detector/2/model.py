@@ -2,10 +2,10 @@
 Python backend. Logic in clonedetect.onnx_encoder."""
 
 import json
-from pathlib import Path
 
 import triton_python_backend_utils as pb_utils
 
+from clonedetect import paths
 from clonedetect.onnx_encoder import EncoderInputError, OnnxEncoder, unpad
 
 
@@ -16,9 +16,8 @@ class TritonPythonModel:
         def parameter(key, default):
             return int(parameters.get(key, {}).get("string_value", default))
 
-        version_dir = Path(args["model_repository"]) / args["model_version"]
         self.encoder = OnnxEncoder(
-            version_dir / "model.onnx",
+            paths.version_folder(args) / paths.ENCODER_FILE,
             intra_op_threads=parameter("intra_op_thread_count", 0),
             inter_op_threads=parameter("inter_op_thread_count", 1),
             allow_spinning=bool(parameter("allow_spinning", 1)),

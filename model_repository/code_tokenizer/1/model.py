@@ -1,10 +1,10 @@
 """Triton adapter: CODE (bytes) -> input_ids, attention_mask. Logic in clonedetect.preprocessing."""
 
 import json
-from pathlib import Path
 
 import triton_python_backend_utils as pb_utils
 
+from clonedetect import paths
 from clonedetect.preprocessing.batching import tokenize_requests
 from clonedetect.preprocessing.tokenization import CodeTokenizer
 
@@ -12,8 +12,7 @@ from clonedetect.preprocessing.tokenization import CodeTokenizer
 class TritonPythonModel:
     def initialize(self, args):
         config = json.loads(args["model_config"])
-        version_dir = Path(args["model_repository"]) / args["model_version"]
-        self.tokenizer = CodeTokenizer.from_file(version_dir / "tokenizer.json")
+        self.tokenizer = CodeTokenizer.from_file(paths.version_folder(args) / paths.TOKENIZER_FILE)
         self.multiple = int(config["parameters"]["pad_to_multiple_of"]["string_value"])
 
     def execute(self, requests):
