@@ -40,5 +40,23 @@ WORKDIR /tmp
 USER 10001:10001
 EXPOSE 8000 8001 8002
 
-# NVIDIA's entrypoint stays; the chart passes the full tritonserver command line.
-CMD ["tritonserver", "--model-repository=/models", "--model-control-mode=explicit", "--load-model=*", "--metrics-config=summary_latencies=true"]
+# NVIDIA's entrypoint stays; the chart passes its own tritonserver command line. This
+# default (for `docker run`) is clonedetect.server.server_arguments("/models",
+# host="0.0.0.0", model_config_name=None): a test fails if the two differ. Model control
+# is open here: pass the --http-restricted-api / --grpc-restricted-protocol flags of
+# `clonedetect serve --admin-key` (or use the chart) before exposing the ports.
+CMD ["tritonserver", \
+     "--model-repository=/models", \
+     "--model-control-mode=explicit", \
+     "--load-model=*", \
+     "--strict-readiness=true", \
+     "--http-address=0.0.0.0", \
+     "--http-port=8000", \
+     "--grpc-address=0.0.0.0", \
+     "--grpc-port=8001", \
+     "--allow-metrics=true", \
+     "--metrics-address=0.0.0.0", \
+     "--metrics-port=8002", \
+     "--metrics-config=summary_latencies=true", \
+     "--cache-config=local,size=268435456", \
+     "--exit-timeout-secs=10"]

@@ -22,9 +22,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clonedetect.data import PROJECT_ROOT, cache_dir
+from clonedetect.data import cache_dir
+from clonedetect.paths import MODEL_CONFIG_FILE, MODEL_REPOSITORY
 
-MODEL_REPOSITORY = PROJECT_ROOT / "model_repository"
 BUNDLED_CONFIG_NAME = "bundled"
 DEFAULT_PORTS = {"http": 8000, "grpc": 8001, "metrics": 8002}
 
@@ -86,6 +86,7 @@ def server_environment() -> dict[str, str]:
 
 
 RESPONSE_CACHE_BYTES = 256 * 2**20  # ~150k cached embeddings (384 floats plus key and bookkeeping)
+EXIT_TIMEOUT_S = 10  # in-flight requests finish; idle keep-alive clients do not hold it up long
 
 
 def server_arguments(
@@ -96,9 +97,15 @@ def server_arguments(
     grpc_port: int = DEFAULT_PORTS["grpc"],
     metrics_port: int = DEFAULT_PORTS["metrics"],
     model_config_name: str | None = BUNDLED_CONFIG_NAME,
+    exit_timeout_s: int = EXIT_TIMEOUT_S,
     extra: tuple[str, ...] = (),
 ) -> list[str]:
-    """The Triton command line (without the binary) the local server runs."""
+    """The Triton command line (without the binary): the one builder of it.
+
+    ``clonedetect serve`` runs it; the ``Dockerfile``'s default command and the Helm
+    chart's ``clonedetect.tritonArgs`` are checked against it by the tests (they cannot
+    call Python), so a flag added here and not there fails a test.
+    """
     args = [
         f"--model-repository={model_repository}",
         "--model-control-mode=explicit",
@@ -115,7 +122,7 @@ def server_arguments(
         # clone_embed answers a resubmitted program from this cache (docs/PERFORMANCE.md,
         # response cache; model_repository/clone_embed/config.pbtxt says why only there).
         f"--cache-config=local,size={RESPONSE_CACHE_BYTES}",
-        "--exit-timeout-secs=10",  # in-flight requests finish; idle keep-alive clients do not hold it up long
+        f"--exit-timeout-secs={exit_timeout_s}",
     ]
     if model_config_name:
         args.append(f"--model-config-name={model_config_name}")
@@ -165,8 +172,8 @@ def check_repository(model_repository: Path) -> None:
     if not models:
         raise ServerError(f"model repository {model_repository} holds no model folders")
     for model in models:
-        if not (model / "config.pbtxt").exists():
-            raise ServerError(f"model {model.name!r} in {model_repository} has no config.pbtxt")
+        if not (model / MODEL_CONFIG_FILE).exists():
+            raise ServerError(f"model {model.name!r} in {model_repository} has no {MODEL_CONFIG_FILE}")
 
 
 @dataclass

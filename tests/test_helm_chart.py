@@ -12,7 +12,6 @@ import json
 import re
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import helm_python
 import jsonschema
@@ -22,16 +21,17 @@ import yaml
 from kubernetes_validate.utils import latest_version
 
 from clonedetect.cli import main as cli_main
+from clonedetect.paths import MODEL_REPOSITORY, PROJECT_ROOT
 from clonedetect.server import (
-    MODEL_REPOSITORY,
+    RESPONSE_CACHE_BYTES,
     ServerError,
     TritonProcess,
     check_repository,
     free_port,
     local_arguments,
+    server_arguments,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHART_DIR = PROJECT_ROOT / "helm" / "clonedetect"
 CI_DIR = CHART_DIR / "ci"
 RELEASE = "cd"
@@ -328,6 +328,40 @@ def test_triton_args(chart, profile):
     assert arg_values(args, "--grpc-restricted-protocol") == [rule]
     # Every flag is passed as one --flag=value item.
     assert all(a.startswith("--") and "=" in a for a in args[1:])
+
+
+# Flags only the chart passes: GPU metrics, the restricted API (key from a Secret), the
+# ORT backend's thread pool and the log level.
+CHART_ONLY_FLAGS = {
+    "--allow-gpu-metrics",
+    "--http-restricted-api",
+    "--grpc-restricted-protocol",
+    "--backend-config",
+    "--log-verbose",
+}
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_chart_command_line_is_the_one_triton_command_line(chart, profile):
+    """The chart cannot call clonedetect.server.server_arguments, so this proves that its
+    command line holds every flag of that builder, with the same values for the same
+    settings, and defaults the same cache and metrics settings."""
+    docs = render(chart, PROFILES[profile])
+    args = triton_args(docs)[1:]
+    server = deep_merge(chart.values, PROFILES[profile])["server"]
+    config_name = arg_values(args, "--model-config-name")
+    expected = server_arguments(
+        arg_values(args, "--model-repository")[0],
+        host=server["bindAddress"],
+        http_port=server["ports"]["http"],
+        grpc_port=server["ports"]["grpc"],
+        metrics_port=server["ports"]["metrics"],
+        model_config_name=config_name[0] if config_name else None,
+        exit_timeout_s=server["exitTimeoutSeconds"],
+    )
+    assert [a for a in expected if a not in args] == []
+    assert {a.split("=", 1)[0] for a in args} - {a.split("=", 1)[0] for a in expected} <= CHART_ONLY_FLAGS
+    assert server["responseCacheBytes"] == RESPONSE_CACHE_BYTES
 
 
 def test_model_repository_path_per_source(chart):

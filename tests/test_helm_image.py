@@ -9,19 +9,21 @@ and not root.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 import tomllib
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from clonedetect.paths import MODEL_REPOSITORY, PROJECT_ROOT
+from clonedetect.server import server_arguments
+
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 DOCKERIGNORE = PROJECT_ROOT / ".dockerignore"
 CHART_DIR = PROJECT_ROOT / "helm" / "clonedetect"
@@ -152,8 +154,15 @@ def test_exposes_triton_ports():
 
 def test_keeps_nvidia_entrypoint():
     assert not of("ENTRYPOINT"), "the chart relies on the base image's entrypoint running its args"
+
+
+def test_default_command_is_the_one_triton_command_line():
+    """The image's CMD is what clonedetect serve builds, for the image's repository on all
+    interfaces with the models' stock config.pbtxt (the image has the ORT backend)."""
     [cmd] = of("CMD")
-    assert cmd.startswith('["tritonserver"')
+    image_repository = values()["modelRepository"]["mountPath"]
+    expected = ["tritonserver", *server_arguments(image_repository, host="0.0.0.0", model_config_name=None)]
+    assert json.loads(cmd) == expected
 
 
 @pytest.mark.parametrize("env", ["HOME=/tmp", "PYTHONDONTWRITEBYTECODE=1"])
@@ -202,7 +211,7 @@ def test_build_context_installs_what_the_models_import(tmp_path):
         metadata = next(archive.read(n).decode() for n in names if n.endswith(".dist-info/METADATA"))
 
     imported = set()
-    for model in (PROJECT_ROOT / "model_repository").glob("*/1/model.py"):
+    for model in MODEL_REPOSITORY.glob("*/*/model.py"):
         imported |= set(re.findall(r"^\s*(?:from|import) (clonedetect(?:\.\w+)*)", model.read_text(), re.M))
     assert imported, "the Python-backend models import clonedetect"
     for module in sorted(imported):
