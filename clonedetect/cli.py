@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from clonedetect import __version__, paths
 from clonedetect.client import errors as client_errors
 from clonedetect.client.protocol import DEFAULT_URLS, PRECISIONS
 
@@ -175,10 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     from clonedetect import server
 
     parser = argparse.ArgumentParser(prog="clonedetect", description="Code-clone and plagiarism detection on Triton.")
+    parser.add_argument("--version", action="version", version=f"clonedetect {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the bundled Triton server in the foreground")
-    serve.add_argument("--model-repository", default=str(server.MODEL_REPOSITORY))
+    serve.add_argument("--model-repository", default=str(paths.MODEL_REPOSITORY))
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 for all)")
     serve.add_argument("--http-port", type=int, default=server.DEFAULT_PORTS["http"])
     serve.add_argument("--grpc-port", type=int, default=server.DEFAULT_PORTS["grpc"])
