@@ -120,7 +120,7 @@ def server_arguments(
         f"--metrics-port={metrics_port}",
         "--metrics-config=summary_latencies=true",
         # clone_embed answers a resubmitted program from this cache (docs/PERFORMANCE.md,
-        # response cache; model_repository/clone_embed/config.pbtxt says why only there).
+        # Tuning; model_repository/clone_embed/config.pbtxt says why only there).
         f"--cache-config=local,size={RESPONSE_CACHE_BYTES}",
         f"--exit-timeout-secs={exit_timeout_s}",
     ]
