@@ -171,7 +171,6 @@ class Target:
             int(target.get("inter_op_threads", 1)),
             spinning=bool(int(target.get("allow_spinning", 1))),
         )
-        self.max_windows = int(target.get("max_windows_per_call", 64))
         self.batch_size = int(target.get("batch_size") or self.concurrency)
         self.programs = self.spec["_programs"]
         # ``workers`` calls at once (like the encoder's instance count), each on a real OS
@@ -190,7 +189,8 @@ class Target:
         self.callers = [factory() for _ in range(self.parallel)]
 
     def _embed(self, batch: list[str]) -> None:
-        self.encoder.embed_sequences(self.tokenizer.token_ids(batch), max_batch=self.max_windows)
+        # windows per ORT call: embed_sequences' default, as the served encoder (model.py) calls it
+        self.encoder.embed_sequences(self.tokenizer.token_ids(batch))
 
     def close(self) -> None:
         if hasattr(self, "pool"):

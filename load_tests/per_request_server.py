@@ -29,7 +29,7 @@ from pathlib import Path
 MAX_BODY = 1_000_000
 
 
-def make_handler(tokenizer, encoder, max_windows: int = 64):
+def make_handler(tokenizer, encoder):
     from clonedetect.preprocessing.validation import CodeInputError, decode_code
 
     class Handler(BaseHTTPRequestHandler):
@@ -69,7 +69,7 @@ def make_handler(tokenizer, encoder, max_windows: int = 64):
                 self._reply(400, str(error).encode(), "text/plain")
                 return
             ids = tokenizer.token_ids([code])
-            embedding = encoder.embed_sequences(ids, max_batch=max_windows)  # this request's program alone
+            embedding = encoder.embed_sequences(ids)  # this request's program alone, as model.py calls it
             self._reply(200, embedding[0].astype("<f4").tobytes(), "application/octet-stream")
 
     return Handler
@@ -93,14 +93,13 @@ def serve(
     intra: int,
     inter: int,
     spinning: bool = True,
-    max_windows: int = 64,
 ) -> None:
     from clonedetect.load_tests.encoders import make_encoder
     from clonedetect.preprocessing.tokenization import CodeTokenizer
 
     tokenizer = CodeTokenizer.from_file(tokenizer_path)
     encoder = make_encoder(model_path, intra, inter, spinning=spinning)
-    with ReusePortServer((host, port), make_handler(tokenizer, encoder, max_windows)) as httpd:
+    with ReusePortServer((host, port), make_handler(tokenizer, encoder)) as httpd:
         httpd.serve_forever()
 
 
@@ -114,9 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inter-op-threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--no-spinning", action="store_true", help="ORT idle threads sleep instead of spin-waiting")
-    parser.add_argument("--max-windows-per-call", type=int, default=64)
     args = parser.parse_args(argv)
-    settings = (args.intra_op_threads, args.inter_op_threads, not args.no_spinning, args.max_windows_per_call)
+    settings = (args.intra_op_threads, args.inter_op_threads, not args.no_spinning)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     children = []
     for _ in range(max(1, args.workers) - 1):  # extra workers: forked, same port

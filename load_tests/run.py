@@ -29,6 +29,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from clonedetect import paths
 from clonedetect.load_tests.processes import process_tree_cpu, stop_process_group
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
@@ -198,37 +199,14 @@ def run_load(
     (default: the shipped one) and stopped at the end. With only one given, only that
     protocol's users run.
     """
-    from clonedetect import server as triton_server
-
     if users < 1 or run_time <= 0:
         raise ValueError("users must be >= 1 and run_time > 0")
-    protocols = tuple(protocols)
-    unknown = set(protocols) - set(USER_CLASSES)
-    if unknown or not protocols:
-        raise ValueError(f"protocols must be among {sorted(USER_CLASSES)}, got {protocols}")
-    if (host_http is None) != (host_grpc is None):  # only one server address: only that protocol
-        protocols = tuple(p for p in protocols if (p == "http" and host_http) or (p == "grpc" and host_grpc))
-        if not protocols:
-            raise ValueError("the protocols asked for have no server address")
-    csv_prefix = Path(csv_prefix)
-    csv_prefix.parent.mkdir(parents=True, exist_ok=True)
-    html_path = Path(html_path) if html_path else csv_prefix.with_name(csv_prefix.name + "_report.html")
-    summary_json = csv_prefix.with_name(csv_prefix.name + "_summary.json")
-    log_path = csv_prefix.with_name(csv_prefix.name + "_locust.log")
-    for stale in (summary_json, Path(f"{csv_prefix}_stats.csv"), html_path):
-        stale.unlink(missing_ok=True)
-
-    triton = None
-    server_info: dict = {}
+    protocols = _protocols_to_run(tuple(protocols), host_http, host_grpc)
+    files = _ReportFiles.for_prefix(Path(csv_prefix), html_path)
+    triton, server_info = None, {"started_here": False}
     if host_http is None and host_grpc is None:
-        repository = Path(model_repository) if model_repository else triton_server.MODEL_REPOSITORY
-        triton = triton_server.start_on_free_ports(
-            repository, log_path=csv_prefix.with_name(csv_prefix.name + "_triton.log")
-        )
+        triton, server_info = _start_triton(model_repository, files.triton_log)
         host_http, host_grpc = triton.http_url, triton.grpc_url
-        server_info = {"started_here": True, "pid": triton.process.pid, "repository": str(repository)}
-    else:
-        server_info = {"started_here": False}
     server_info.update({"http": host_http, "grpc": host_grpc})
 
     command = locust_command(
@@ -238,9 +216,9 @@ def run_load(
         spawn_rate=spawn_rate or max(1.0, users / 2),
         run_time=run_time,
         stop_timeout=stop_timeout,
-        csv_prefix=csv_prefix,
-        html_path=html_path,
-        summary_json=summary_json,
+        csv_prefix=files.csv_prefix,
+        html_path=files.html,
+        summary_json=files.summary_json,
         protocols=protocols,
         step_count=step_count,
         embed_batch=embed_batch,
@@ -251,37 +229,18 @@ def run_load(
         extra_args=tuple(extra_args),
     )
     bound = startup_allowance + max(1, round(run_time)) + stop_timeout + hard_exit_grace + KILL_GRACE_S
-    killed = False
     server_cpu_before = process_tree_cpu([triton.process.pid]) if triton else None
     cpu_before = _children_cpu()
-    started = time.monotonic()
     try:
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-            )
-            try:
-                exit_code = process.wait(timeout=bound)
-            except subprocess.TimeoutExpired:
-                killed = True
-                stop_process_group(process, KILL_GRACE_S)
-                exit_code = process.returncode
-            except BaseException:  # Ctrl-C in the parent: never leave locust behind
-                stop_process_group(process, KILL_GRACE_S)
-                raise
-        wall = time.monotonic() - started
+        exit_code, killed, wall = _run_locust(command, files.locust_log, bound)
         locust_cpu = _children_cpu() - cpu_before
         server_cpu = process_tree_cpu([triton.process.pid]) - server_cpu_before if triton else None
     finally:
         if triton is not None:
             triton.stop()
 
-    stats_csv = Path(f"{csv_prefix}_stats.csv")
-    rows = read_stats_csv(stats_csv) if stats_csv.exists() else []
-    errors: list[dict] = []
-    if summary_json.exists():
-        summary_payload = json.loads(summary_json.read_text())
-        errors = summary_payload.get("errors", [])
+    rows = read_stats_csv(files.stats_csv) if files.stats_csv.exists() else []
+    errors = json.loads(files.summary_json.read_text()).get("errors", []) if files.summary_json.exists() else []
     aggregate = next((r for r in rows if r["name"] == "Aggregated"), None)
     summary = LoadSummary(
         rows=rows,
@@ -293,28 +252,113 @@ def run_load(
         bound_s=round(bound, 3),
         run_time_s=run_time,
         users=users,
-        csv_prefix=str(csv_prefix),
-        html_path=str(html_path),
-        log_path=str(log_path),
+        csv_prefix=str(files.csv_prefix),
+        html_path=str(files.html),
+        log_path=str(files.locust_log),
         locust_cpu_s=round(locust_cpu, 3),
         server_cpu_s=None if server_cpu is None else round(server_cpu, 3),
         server=server_info,
         errors=errors,
     )
+    problems = _problems(summary, files.stats_csv)
+    if problems and raise_on_failure:
+        raise LoadTestFailed("; ".join(problems) + f" (log: {files.locust_log})", summary)
+    return summary
+
+
+def _protocols_to_run(protocols: tuple[str, ...], host_http: str | None, host_grpc: str | None) -> tuple[str, ...]:
+    """The protocols asked for, less those without a server address when only one is given."""
+    unknown = set(protocols) - set(USER_CLASSES)
+    if unknown or not protocols:
+        raise ValueError(f"protocols must be among {sorted(USER_CLASSES)}, got {protocols}")
+    if (host_http is None) != (host_grpc is None):
+        protocols = tuple(p for p in protocols if (p == "http" and host_http) or (p == "grpc" and host_grpc))
+        if not protocols:
+            raise ValueError("the protocols asked for have no server address")
+    return protocols
+
+
+@dataclass(frozen=True)
+class _ReportFiles:
+    """Where one run writes: Locust's CSV and HTML, its summary and log, Triton's log."""
+
+    csv_prefix: Path
+    html: Path
+
+    @classmethod
+    def for_prefix(cls, csv_prefix: Path, html_path: str | Path | None) -> _ReportFiles:
+        csv_prefix.parent.mkdir(parents=True, exist_ok=True)
+        files = cls(csv_prefix, Path(html_path) if html_path else cls._beside(csv_prefix, "_report.html"))
+        for stale in (files.summary_json, files.stats_csv, files.html):
+            stale.unlink(missing_ok=True)
+        return files
+
+    @staticmethod
+    def _beside(csv_prefix: Path, suffix: str) -> Path:
+        return csv_prefix.with_name(csv_prefix.name + suffix)
+
+    @property
+    def stats_csv(self) -> Path:
+        return Path(f"{self.csv_prefix}_stats.csv")
+
+    @property
+    def summary_json(self) -> Path:
+        return self._beside(self.csv_prefix, "_summary.json")
+
+    @property
+    def locust_log(self) -> Path:
+        return self._beside(self.csv_prefix, "_locust.log")
+
+    @property
+    def triton_log(self) -> Path:
+        return self._beside(self.csv_prefix, "_triton.log")
+
+
+def _start_triton(model_repository: str | Path | None, log_path: Path):
+    """The bundled Triton on free loopback ports, and what the summary says about it."""
+    from clonedetect import server as triton_server
+
+    repository = Path(model_repository) if model_repository else paths.MODEL_REPOSITORY
+    triton = triton_server.start_on_free_ports(repository, log_path=log_path)
+    return triton, {"started_here": True, "pid": triton.process.pid, "repository": str(repository)}
+
+
+def _run_locust(command: list[str], log_path: Path, bound: float) -> tuple[int | None, bool, float]:
+    """Run Locust in its own process group, killed after ``bound`` seconds:
+    (exit code, whether it was killed, wall seconds)."""
+    killed = False
+    started = time.monotonic()
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+        try:
+            exit_code = process.wait(timeout=bound)
+        except subprocess.TimeoutExpired:
+            killed = True
+            stop_process_group(process, KILL_GRACE_S)
+            exit_code = process.returncode
+        except BaseException:  # Ctrl-C in the parent: never leave locust behind
+            stop_process_group(process, KILL_GRACE_S)
+            raise
+    return exit_code, killed, time.monotonic() - started
+
+
+def _problems(summary: LoadSummary, stats_csv: Path) -> list[str]:
+    """Why the run counts as failed; empty when it passed."""
     problems = []
-    if killed:
-        problems.append(f"locust did not end within {bound:.0f} s and was killed")
-    if exit_code not in (0, None) and not killed:
-        problems.append(f"locust exited with status {exit_code}")
+    if summary.killed:
+        problems.append(f"locust did not end within {summary.bound_s:.0f} s and was killed")
+    if summary.exit_code not in (0, None) and not summary.killed:
+        problems.append(f"locust exited with status {summary.exit_code}")
     if summary.total_failures:
-        problems.append(f"{summary.total_failures} of {summary.total_requests} requests failed: {errors[:3]}")
-    if not rows:
+        failed = f"{summary.total_failures} of {summary.total_requests} requests failed"
+        problems.append(f"{failed}: {summary.errors[:3]}")
+    if not summary.rows:
         problems.append(f"no statistics were written ({stats_csv} missing)")
     elif summary.total_requests == 0:
         problems.append("no request was sent")
-    if problems and raise_on_failure:
-        raise LoadTestFailed("; ".join(problems) + f" (log: {log_path})", summary)
-    return summary
+    return problems
 
 
 def format_summary(summary: LoadSummary) -> str:

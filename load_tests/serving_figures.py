@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clonedetect import data, server
+from clonedetect import data, paths, server
 from clonedetect.client import CloneDetectorClient
 
 
@@ -41,7 +41,7 @@ def encoder_counts(metrics_url: str) -> tuple[float, float]:
         text = reply.read().decode()
 
     def total(name: str) -> float:
-        pattern = rf'^{name}{{model="code_clone_detector",version="\d+"}} ([0-9.e+]+)$'
+        pattern = rf'^{name}{{model="{re.escape(paths.ENCODER_MODEL)}",version="\d+"}} ([0-9.e+]+)$'
         return sum(float(v) for v in re.findall(pattern, text, flags=re.M))
 
     return total("nv_inference_count"), total("nv_inference_exec_count")

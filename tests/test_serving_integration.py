@@ -13,7 +13,7 @@ from clonedetect import paths
 from clonedetect.client import AsyncCloneDetectorClient, CloneDetectorClient, InvalidInputError
 from clonedetect.client.protocol import EMBEDDING_DIM
 from clonedetect.load_tests.serving_figures import encoder_counts
-from clonedetect.load_tests.tuning import model_statistics
+from clonedetect.load_tests.tuning_served import model_statistics
 from clonedetect.onnx_encoder import OnnxEncoder
 from clonedetect.preprocessing.tokenization import CodeTokenizer
 from tests.conftest import SAMPLES
