@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install serve test lint format train evaluate bench load figures clean
+.PHONY: install serve test lint format train evaluate dolos bench load figures clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ install: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/clonedetect serve
 
-test: $(STAMP)
+test: $(STAMP) dolos
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # ruff lint and format check over the whole tree (configured in pyproject.toml).
@@ -38,10 +38,16 @@ format: $(STAMP)
 train: $(STAMP)
 	$(BIN)/python -m clonedetect.training.train --install $(ARGS)
 
-# Plagiarism AUC per level/language, MAP@R, BigCloneBench, calibration, INT8 — with the
-# TF-IDF and winnowing baselines on the same pairs (about 10 min on 2 cores).
-evaluate: $(STAMP)
+# Real plagiarism (SOCO 2014, with Dolos), plagiarism AUC per level/language, MAP@R,
+# BigCloneBench, calibration, INT8 — with the TF-IDF and winnowing baselines on the same
+# pairs (about 10 min on 2 cores).
+evaluate: $(STAMP) dolos
 	$(BIN)/clonedetect evaluate reports/evaluation $(ARGS)
+
+# The Dolos baseline (npm @dodona/dolos-lib, pinned in evaluation/dolos_runner/) installed
+# once into the cache folder; needs Node.js 18+ and npm. A no-op when already installed.
+dolos: $(STAMP)
+	$(BIN)/python -m clonedetect.evaluation.dolos --install
 
 # Side-by-side benchmark: in-process batched, per-request service, Triton HTTP and gRPC.
 bench: $(STAMP)

@@ -5,10 +5,12 @@
 
 or ``python -m clonedetect.evaluation.harness OUTPUT_DIR [--model ...] [--quick]``.
 
-Every figure is computed for the model and, on the same pairs in the same run, for two
-baselines: token 1-3-gram TF-IDF cosine (:mod:`clonedetect.evaluation.baselines`, fitted
-on the programs of the pair set being scored) and winnowing fingerprints
-(:mod:`clonedetect.evaluation.winnowing`, the ``copydetect`` library).
+The report starts with real plagiarism (:mod:`clonedetect.evaluation.soco`: all pairs of
+the SOCO 2014 training set; model, winnowing, Dolos and TF-IDF). Every other figure is
+computed for the model and, on the same pairs in the same run, for two baselines: token
+1-3-gram TF-IDF cosine (:mod:`clonedetect.evaluation.baselines`, fitted on the programs
+of the pair set being scored) and winnowing fingerprints (:mod:`clonedetect.evaluation.winnowing`,
+the ``copydetect`` library).
 
 Writes ``evaluation.json``, ``evaluation.md`` and ``roc_by_level.png`` to the output
 folder (and ``model.int8.onnx`` when the INT8 comparison runs).
@@ -31,7 +33,7 @@ import numpy as np
 
 from clonedetect import paths
 from clonedetect.evaluation import bigclonebench as bcb
-from clonedetect.evaluation import plagiarism, report
+from clonedetect.evaluation import plagiarism, report, soco
 from clonedetect.evaluation.calibration_metrics import (
     expected_calibration_error,
     reliability_bins,
@@ -65,6 +67,7 @@ class EvalConfig:
     speed_warmup: int = 2
     threads: int = 0  # onnxruntime intra-op threads for every session; 0 = min(4, CPUs)
     use_cache: bool = True
+    soco_subset: bool = False  # real plagiarism on a few SOCO files (quick mode) instead of all
 
 
 FULL = EvalConfig()
@@ -76,6 +79,7 @@ QUICK = EvalConfig(
     bcb_pairs_per_type=6,
     speed_repeats=1,
     speed_warmup=1,
+    soco_subset=True,
 )
 
 
@@ -533,6 +537,9 @@ def run_evaluation(
     tokenizer = CodeTokenizer.from_file(tokenizer_json)
     model = ModelScorer(model_onnx, tokenizer, threads)
     results: dict = {}
+    results["real_plagiarism"] = timed(
+        "real_plagiarism", lambda: soco.evaluate_real_plagiarism(model, quick=config.soco_subset, log=log)
+    )
     results["plagiarism"], curves, arrays = timed("plagiarism", _plagiarism, config, seed, model, log)
     results["map_at_r"], map_codes, _ = timed("map_at_r", _map_at_r, config, seed, model, log)
     results["bigclonebench"], bcb_arrays = timed("bigclonebench", _bigclonebench, config, seed, model, log)
@@ -589,7 +596,7 @@ def _versions() -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="clonedetect evaluate",
-        description="Evaluate the clone detector against TF-IDF and winnowing baselines; "
+        description="Evaluate the clone detector against TF-IDF, winnowing and Dolos baselines; "
         "write JSON, markdown and a ROC PNG.",
     )
     parser.add_argument("output_dir", type=Path, help="folder for evaluation.json / evaluation.md / roc_by_level.png")

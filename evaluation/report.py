@@ -8,7 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-METHOD_LABELS = {"model": "model (cosine)", "tfidf": "TF-IDF 1-3-gram cosine", "winnowing": "winnowing (copydetect)"}
+METHOD_LABELS = {
+    "model": "model (cosine)",
+    "tfidf": "TF-IDF 1-3-gram cosine",
+    "winnowing": "winnowing (copydetect)",
+    "dolos": "Dolos",
+}
+REAL_METRIC_LABELS = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC (average precision)", "precision_at_r": "precision at R"}
 METHOD_COLOURS = {"model": "tab:blue", "tfidf": "tab:orange", "winnowing": "tab:green"}
 
 
@@ -61,6 +67,7 @@ def markdown(results: dict) -> str:
         f"calibration `{meta['calibration_json']}`. Seed {meta['seed']}, quick={meta['quick']}, "
         f"{meta['threads']} onnxruntime thread(s), runtime {meta['runtime_s']:.0f} s.",
         "",
+        *_real_plagiarism(results.get("real_plagiarism")),
         "## Plagiarism ROC AUC by obfuscation level",
         "",
         "Positives: (original, its obfuscated variant at level k, cumulative levels 1..k). "
@@ -193,6 +200,42 @@ def markdown(results: dict) -> str:
         out += _table(["section", "seconds"], [[k, float(v)] for k, v in sections.items()])
         out.append("")
     return "\n".join(out)
+
+
+def _real_plagiarism(section: dict | None) -> list[str]:
+    """The real-data table (SOCO 2014): rows language x metric, one column per method."""
+    if not section:
+        return []
+    meta = section["meta"]
+    methods = meta["methods"]
+    languages = [k for k in section if k != "meta"]
+    out = [
+        "## Real plagiarism (SOCO 2014 training set, development check: all pairs within a language)",
+        "",
+        "Real student programs, reuse judged by people (FIRE 2014 SOCO qrels); every pair of files of a "
+        "language is scored, the qrel pairs are the positives, every other pair a negative. "
+        f"Dolos: dolos-lib {meta['dolos_lib']} defaults (Node {meta['node']}). "
+        + ("Quick mode: a subset of the files. " if meta.get("quick") else "")
+        + "; ".join(
+            f"{lang}: {section[lang]['files']} files, {section[lang]['pairs']} pairs, "
+            f"{section[lang]['positives']} positives"
+            for lang in languages
+        )
+        + ".",
+        "",
+    ]
+    rows = [
+        [
+            lang,
+            REAL_METRIC_LABELS[metric] + (f" (R = {section[lang]['positives']})" if metric == "precision_at_r" else ""),
+        ]
+        + [section[lang][m][metric] for m in methods]
+        for lang in languages
+        for metric in meta["metrics"]
+    ]
+    out += _table(["language", "metric"] + [METHOD_LABELS[m] for m in methods], rows)
+    out.append("")
+    return out
 
 
 def write_markdown(results: dict, path: Path) -> Path:
