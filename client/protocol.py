@@ -13,7 +13,14 @@ import numpy as np
 from tritonclient.utils import InferenceServerException
 
 from clonedetect.client import errors
-from clonedetect.paths import COMPARE_MODEL, EMBED_MODEL, ENCODER_MODEL, SCORER_MODEL, TOKENIZER_MODEL
+from clonedetect.paths import (
+    COMPARE_MODEL,
+    EMBED_MODEL,
+    ENCODER_MODEL,
+    SCORER_MODEL,
+    TOKENIZER_MODEL,
+    VERIFIER_MODEL,
+)
 from clonedetect.preprocessing.validation import CodeInputError, decode_code
 
 # Width of EMBEDDING: 128 semantic + 256 structural-fingerprint values (docs/MODEL_CARD.md).
@@ -22,7 +29,7 @@ EMBEDDING_DIM = 384
 # quantisation (version 2), served side by side.
 PRECISIONS = ("fp32", "int8")
 ENSEMBLES = {"fp32": (EMBED_MODEL, COMPARE_MODEL), "int8": (EMBED_MODEL + "_int8", COMPARE_MODEL + "_int8")}
-SERVING_MODELS = (TOKENIZER_MODEL, ENCODER_MODEL, SCORER_MODEL, *ENSEMBLES["fp32"], *ENSEMBLES["int8"])
+SERVING_MODELS = (TOKENIZER_MODEL, ENCODER_MODEL, SCORER_MODEL, VERIFIER_MODEL, *ENSEMBLES["fp32"], *ENSEMBLES["int8"])
 ADMIN_KEY_HEADER = "admin-key"
 PROTOCOLS = ("http", "grpc")
 DEFAULT_URLS = {"http": "127.0.0.1:8000", "grpc": "127.0.0.1:8001"}
@@ -34,9 +41,16 @@ class Comparison:
 
     similarity: float  # cosine of the two embeddings
     probability: float  # calibrated probability that one is derived from the other
+    verification: float  # share of both programs' tokens in matched fragments
+    evidence: dict  # the matched fragments as line ranges of each program (clonedetect.verification)
 
     def to_dict(self) -> dict:
-        return {"similarity": self.similarity, "probability": self.probability}
+        return {
+            "similarity": self.similarity,
+            "probability": self.probability,
+            "verification": self.verification,
+            "evidence": self.evidence,
+        }
 
 
 def admin_headers(protocol: str, admin_key: str | None) -> dict | None:
@@ -87,14 +101,17 @@ def embed_request(module: ModuleType, codes: np.ndarray) -> tuple[list, list]:
 
 def compare_request(module: ModuleType, codes_a: np.ndarray, codes_b: np.ndarray) -> tuple[list, list]:
     inputs = [bytes_input(module, "CODE_A", codes_a), bytes_input(module, "CODE_B", codes_b)]
-    outputs = [module.InferRequestedOutput("SIMILARITY"), module.InferRequestedOutput("PROBABILITY")]
-    return inputs, outputs
+    names = ("SIMILARITY", "PROBABILITY", "VERIFICATION", "EVIDENCE")
+    return inputs, [module.InferRequestedOutput(name) for name in names]
 
 
 def comparisons(result) -> list[Comparison]:
     similarity = result.as_numpy("SIMILARITY").reshape(-1)
     probability = result.as_numpy("PROBABILITY").reshape(-1)
-    return [Comparison(float(s), float(p)) for s, p in zip(similarity, probability, strict=True)]
+    verification = result.as_numpy("VERIFICATION").reshape(-1)
+    evidence = [json.loads(e) for e in result.as_numpy("EVIDENCE").reshape(-1)]
+    rows = zip(similarity, probability, verification, evidence, strict=True)
+    return [Comparison(float(s), float(p), float(v), e) for s, p, v, e in rows]
 
 
 @dataclass(frozen=True)

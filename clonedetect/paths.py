@@ -16,6 +16,7 @@ MODEL_REPOSITORY = PROJECT_ROOT / "model_repository"
 TOKENIZER_MODEL = "code_tokenizer"
 ENCODER_MODEL = "code_clone_detector"
 SCORER_MODEL = "clone_scorer"
+VERIFIER_MODEL = "clone_verifier"
 EMBED_MODEL = "clone_embed"
 COMPARE_MODEL = "clone_compare"
 

@@ -10,6 +10,7 @@ import numpy as np
 
 METHOD_LABELS = {
     "model": "model (cosine)",
+    "verification": "verification (tiling)",
     "tfidf": "TF-IDF 1-3-gram cosine",
     "winnowing": "winnowing (copydetect)",
     "dolos": "Dolos",

@@ -29,7 +29,7 @@ SOCO_ARCHIVE = "soco2014-train.tar.gz"
 LANGUAGES = ("java", "c")
 SUFFIXES = {"java": ".java", "c": ".c"}
 QREL_FILES = {"java": "SOCO14-java.qrel", "c": "SOCO14-c.qrel"}
-METHODS = ("model", "winnowing", "dolos", "tfidf")  # the report's column order
+METHODS = ("model", "verification", "winnowing", "dolos", "tfidf")  # the report's column order
 METRICS = ("roc_auc", "pr_auc", "precision_at_r")
 # Quick mode (smoke tests): the files of this many qrel pairs plus this many other files.
 QUICK_POSITIVE_PAIRS = 6
@@ -197,6 +197,14 @@ def winnowing_pair_scores(codes: Sequence[str], language: str, rows: np.ndarray,
     return scorer.pair_similarities((codes[i], codes[j]) for i, j in zip(rows, cols, strict=True))
 
 
+def verification_pair_scores(codes: Sequence[str], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The verification stage's tiling similarity (:func:`clonedetect.verification.verify`,
+    ``average``) of the pairs ``(rows[k], cols[k])``, as ``clone_compare`` serves it."""
+    from clonedetect.verification import verify
+
+    return np.array([verify(codes[i], codes[j]).average for i, j in zip(rows, cols, strict=True)])
+
+
 def evaluate_language(soco: SocoSet, model, log: Callable[[str], None] = lambda _: None) -> dict:
     """Every pair of ``soco`` scored by the model and the baselines; metrics and timings per method."""
     from clonedetect.evaluation import dolos
@@ -212,6 +220,7 @@ def evaluate_language(soco: SocoSet, model, log: Callable[[str], None] = lambda 
         seconds[method] = time.perf_counter() - start
 
     timed("model", lambda: model_similarity_matrix(model, codes)[rows, cols])
+    timed("verification", lambda: verification_pair_scores(codes, rows, cols))
     timed("winnowing", lambda: winnowing_pair_scores(codes, soco.language, rows, cols))
     timed("dolos", lambda: dolos.dolos_pair_similarities(codes, soco.language)[rows, cols])
     timed("tfidf", lambda: tfidf_similarity_matrix(codes)[rows, cols])
@@ -232,7 +241,7 @@ def evaluate_language(soco: SocoSet, model, log: Callable[[str], None] = lambda 
 
 def evaluate_real_plagiarism(model, *, quick: bool = False, log: Callable[[str], None] = lambda _: None) -> dict:
     """The harness's ``real_plagiarism`` section: ``{"java": {...}, "c": {...}, "meta": {...}}``,
-    per SOCO language all pairs scored by four methods (:func:`evaluate_language`).
+    per SOCO language all pairs scored by every method of :data:`METHODS` (:func:`evaluate_language`).
 
     ``model`` is the harness's ``ModelScorer`` (anything with ``embed(codes) -> [n, dim]``).
     Dolos is installed into the cache first if it is not there yet (a few minutes, once)."""

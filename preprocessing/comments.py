@@ -58,6 +58,17 @@ def _drop_docstring(match: re.Match) -> str:
     return match.group("opening") + match.group("indent")
 
 
+def comment_spans(code: str) -> list[tuple[int, int]]:
+    """The ``(start, end)`` character spans of ``code``'s comments, for callers that must keep
+    positions (line numbers of evidence); the same rules as :func:`strip_comments` without
+    the docstring scan."""
+    return [
+        match.span()
+        for match in _SCAN.finditer(code)
+        if match.group("block") is not None or match.group("line") is not None or match.group("hash") is not None
+    ]
+
+
 def strip_comments(code: str) -> str:
     """``code`` without its comments and docstrings; other literals, directives and line
     structure kept."""

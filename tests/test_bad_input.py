@@ -139,3 +139,14 @@ def test_the_client_rejects_bad_code_before_sending(triton):
             client.embed("int x;")
         with pytest.raises(InvalidInputError, match=r"code_a\[0\] is a list, not source code"):
             client.compare(["int x;"], ["int y;"])
+
+
+def test_bad_code_to_the_verifier_is_rejected_and_names_the_input(raw):
+    client, module = raw
+    inputs = [code_input(module, [GOOD_CODE], "CODE_A"), code_input(module, [b"\xff\xfe"], "CODE_B")]
+    message = rejected(client, module, inputs, "clone_verifier")
+    assert "CODE_B[0]" in message and "not valid UTF-8" in message
+    unpaired = [code_input(module, [GOOD_CODE], "CODE_A"), code_input(module, [GOOD_CODE, GOOD_CODE], "CODE_B")]
+    assert "batch size does not match" in rejected(client, module, unpaired, "clone_verifier")
+    result = client.infer("clone_verifier", [inputs[0], code_input(module, [GOOD_CODE], "CODE_B")])
+    assert result.as_numpy("VERIFICATION").reshape(-1)[0] == pytest.approx(1.0)

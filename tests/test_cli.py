@@ -40,7 +40,8 @@ def test_compare_and_embed_print_json(triton, protocol):
     )
     assert compared.returncode == 0, compared.stderr
     result = json.loads(compared.stdout)
-    assert set(result) == {"file_a", "file_b", "similarity", "probability"}
+    assert set(result) == {"file_a", "file_b", "similarity", "probability", "verification", "evidence"}
+    assert result["evidence"]["tokens_a"] > 0 and isinstance(result["evidence"]["fragments"], list)
     assert 0.0 <= result["probability"] <= 1.0
     embedded = run_cli(
         "embed", str(SAMPLES / "bubble_sort.c"), str(SAMPLES / "word_count.py"), "--url", url, "--protocol", protocol

@@ -27,6 +27,7 @@ def test_the_repository_has_the_interface_models_and_configs():
         "code_clone_detector/configs/gpu.pbtxt",
         "code_clone_detector/configs/bundled.pbtxt",
         "clone_scorer/config.pbtxt",
+        "clone_verifier/config.pbtxt",
         "clone_embed/config.pbtxt",
         "clone_compare/config.pbtxt",
         "clone_embed_int8/config.pbtxt",

@@ -51,6 +51,19 @@ def test_renamed_copy_scores_higher_than_an_unrelated_program(client):
     assert 0.0 <= unrelated.probability <= copy.probability <= 1.0
 
 
+def test_compare_returns_the_matched_fragments_as_evidence(client):
+    original, renamed = sample("bubble_sort.c"), sample("bubble_sort_renamed.c")
+    copy = client.compare(original, renamed)
+    unrelated = client.compare(original, sample("word_count.py"))
+    assert copy.verification > 0.8 > unrelated.verification
+    assert copy.evidence["average"] == pytest.approx(copy.verification, abs=1e-6)
+    fragments = copy.evidence["fragments"]
+    assert fragments and all(f["tokens"] >= 12 for f in fragments)
+    lines_a, lines_b = len(original.splitlines()), len(renamed.splitlines())
+    assert all(1 <= f["lines_a"][0] <= f["lines_a"][1] <= lines_a for f in fragments)
+    assert all(1 <= f["lines_b"][0] <= f["lines_b"][1] <= lines_b for f in fragments)
+
+
 def test_compare_many_keeps_the_order_of_the_pairs(client):
     original, renamed, unrelated = sample("bubble_sort.c"), sample("bubble_sort_renamed.c"), sample("word_count.py")
     results = client.compare_many([(original, renamed), (original, unrelated), (original, original)])
