@@ -64,7 +64,11 @@ def _first_tokens(sequence: TokenSequence, limit: int) -> TokenSequence:
 
 def verify(code_a: str, code_b: str, min_match: int = MIN_MATCH_TOKENS) -> Verification:
     """Matched fragments and tiling scores of two programs (see the module doc)."""
-    full_a, full_b = token_sequence(code_a), token_sequence(code_b)
+    return verify_sequences(token_sequence(code_a), token_sequence(code_b), min_match)
+
+
+def verify_sequences(full_a: TokenSequence, full_b: TokenSequence, min_match: int = MIN_MATCH_TOKENS) -> Verification:
+    """:func:`verify` on token sequences made once (a program compared with many others)."""
     seq_a, seq_b = _first_tokens(full_a, MAX_VERIFIED_TOKENS), _first_tokens(full_b, MAX_VERIFIED_TOKENS)
     tiles = greedy_string_tiling(seq_a.symbols, seq_b.symbols, min_match)
     covered = sum(tile.length for tile in tiles)

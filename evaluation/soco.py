@@ -200,9 +200,12 @@ def winnowing_pair_scores(codes: Sequence[str], language: str, rows: np.ndarray,
 def verification_pair_scores(codes: Sequence[str], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """The verification stage's tiling similarity (:func:`clonedetect.verification.verify`,
     ``average``) of the pairs ``(rows[k], cols[k])``, as ``clone_compare`` serves it."""
-    from clonedetect.verification import verify
+    from clonedetect.token_sequence import token_sequence
+    from clonedetect.verification import verify_sequences
 
-    return np.array([verify(codes[i], codes[j]).average for i, j in zip(rows, cols, strict=True)])
+    sequences = [token_sequence(code) for code in codes]
+    pairs = zip(rows, cols, strict=True)
+    return np.array([verify_sequences(sequences[i], sequences[j]).average for i, j in pairs])
 
 
 def evaluate_language(soco: SocoSet, model, log: Callable[[str], None] = lambda _: None) -> dict:

@@ -44,8 +44,13 @@ _DOCSTRING_SCAN = re.compile(
 )
 
 
+def _is_comment(match: re.Match) -> bool:
+    """Whether a :data:`_SCAN` match is a comment (not a literal or a directive, which stay)."""
+    return match.group("literal") is None and match.group("directive") is None
+
+
 def _replace(match: re.Match) -> str:
-    if match.group("literal") is not None or match.group("directive") is not None:
+    if not _is_comment(match):
         return match.group(0)
     if match.group("block") is not None:
         return " "  # a block comment separates tokens: a/**/b is two tokens
@@ -62,11 +67,7 @@ def comment_spans(code: str) -> list[tuple[int, int]]:
     """The ``(start, end)`` character spans of ``code``'s comments, for callers that must keep
     positions (line numbers of evidence); the same rules as :func:`strip_comments` without
     the docstring scan."""
-    return [
-        match.span()
-        for match in _SCAN.finditer(code)
-        if match.group("block") is not None or match.group("line") is not None or match.group("hash") is not None
-    ]
+    return [match.span() for match in _SCAN.finditer(code) if _is_comment(match)]
 
 
 def strip_comments(code: str) -> str:
