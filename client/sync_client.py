@@ -78,6 +78,15 @@ class CloneDetectorClient(wire.ClientBase):
         results = self._pool.map(lambda batch: self._compare_chunk(*batch), batches)
         return [comparison for part in results for comparison in part]
 
+    def scan(self, submissions, base_code=None, authors=None, threshold: float = 0.5, **options):
+        """Scan an assignment, every submission against every other: see
+        :func:`clonedetect.scanning.scan` for the arguments (directories or
+        ``{name: {file name: code}}``; base code; author map; ``language``, ``top_k``,
+        ``min_similarity``, ``progress``). Returns a ``ScanResult``; ``.to_dict()`` is its JSON."""
+        from clonedetect.scanning import scan  # here: clonedetect.scanning imports this package
+
+        return scan(self, submissions, base_code=base_code, authors=authors, threshold=threshold, **options)
+
     def _embed_chunk(self, codes: np.ndarray) -> np.ndarray:
         inputs, outputs = wire.embed_request(self._module, codes)
         result = self._call("embed", self._client.infer, self.embed_model, inputs, outputs=outputs, **self._timeout())

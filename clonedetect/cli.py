@@ -133,6 +133,30 @@ def command_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_scan(args: argparse.Namespace) -> int:
+    from clonedetect.scanning.command import check_output_paths, write_outputs
+    from clonedetect.scanning.progress import TerminalProgress
+
+    check_output_paths(args)
+    progress = TerminalProgress()
+    try:
+        with _client(args) as client:
+            result = client.scan(
+                args.submissions,
+                base_code=args.base_code,
+                authors=args.author_map,
+                threshold=args.threshold,
+                language=args.language,
+                top_k=args.top_k,
+                min_similarity=args.min_similarity,
+                progress=progress,
+            )
+    finally:
+        progress.close()
+    write_outputs(result, args)
+    return 0
+
+
 def command_status(args: argparse.Namespace) -> int:
     with _client(args, admin_key=_admin_key(args)) as client:
         live, ready = client.is_live(), client.is_ready()
@@ -210,6 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(compare)
     _add_precision_option(compare)
     compare.set_defaults(handler=command_compare)
+
+    from clonedetect.scanning.command import add_scan_arguments
+
+    scan = commands.add_parser("scan", help="every submission of an assignment against every other (ranked pairs)")
+    add_scan_arguments(scan)
+    _add_connection_options(scan)
+    _add_precision_option(scan)
+    scan.set_defaults(handler=command_scan)
 
     status = commands.add_parser("status", help="server health and the state of every model (JSON)")
     _add_connection_options(status)

@@ -1,0 +1,69 @@
+"""The ``clonedetect scan`` command's arguments and output files (the CLI layer; the
+command itself is :func:`clonedetect.cli.command_scan`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from clonedetect.client.errors import InvalidInputError
+from clonedetect.scanning import writers
+from clonedetect.scanning.languages import LANGUAGES
+from clonedetect.scanning.result import ScanResult, ScanSettings
+
+
+def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("submissions", nargs="+", metavar="SUBMISSIONS", help="directories, one submission per entry")
+    parser.add_argument("--base-code", metavar="DIR", help="code handed to every student: never evidence")
+    parser.add_argument("--author-map", metavar="FILE", help="CSV 'submission,author': one author's are not compared")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=ScanSettings.threshold,
+        metavar="P",
+        help="report pairs with probability >= P (default 0.5)",
+    )
+    parser.add_argument("--language", choices=LANGUAGES, help="only files of this language (default: by suffix)")
+    parser.add_argument(
+        "--top-k", type=int, default=ScanSettings.top_k, help="verify each submission's k most similar (default 3)"
+    )
+    parser.add_argument(
+        "--min-similarity",
+        type=float,
+        default=ScanSettings.min_similarity,
+        metavar="COSINE",
+        help="also verify every pair with at least this cosine (default 0.6)",
+    )
+    parser.add_argument("--json", metavar="FILE", help="write the whole result as JSON ('-': stdout, no table)")
+    parser.add_argument("--csv", metavar="FILE", help="write every verified candidate pair as CSV")
+
+
+def check_output_paths(args: argparse.Namespace) -> None:
+    """Fail before the scan, not after it, when an output file cannot be written."""
+    for path in (args.json, args.csv):
+        if path and path != "-":
+            folder = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(folder):
+                raise InvalidInputError(f"cannot write {path}: directory {folder} does not exist")
+
+
+def _write(path: str, text: str) -> None:
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise InvalidInputError(f"cannot write {path}: {error.strerror}") from None
+
+
+def write_outputs(result: ScanResult, args: argparse.Namespace) -> None:
+    """``--json`` and ``--csv`` files; the ranked table on stdout unless ``--json`` is given."""
+    if args.json:
+        _write(args.json, writers.to_json(result))
+    if args.csv:
+        _write(args.csv, writers.to_csv(result))
+    if not args.json:
+        sys.stdout.write(writers.to_table(result))

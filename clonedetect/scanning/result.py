@@ -1,0 +1,119 @@
+"""The result of a scan as a tree of dataclasses; ``ScanResult.to_dict()`` is the JSON
+document whose schema docs/SCAN.md describes (``SCHEMA_VERSION`` counts its changes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clonedetect.scanning.clusters import Cluster
+from clonedetect.scanning.inputs import Skipped
+
+SCHEMA_VERSION = 1
+
+
+def _rounded(value: float) -> float:
+    return round(float(value), 6)
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    threshold: float = 0.5  # reported pairs: probability at least this
+    min_similarity: float = 0.6  # candidates: cosine at least this, or ...
+    top_k: int = 3  # ... among a submission's top_k most similar
+    language: str | None = None  # only files of this language; None: every supported one
+    base_code: str | None = None  # where the base code came from (a directory, or "(in memory)")
+    author_map: str | None = None  # likewise for the author map
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class FileReport:
+    path: str
+    language: str
+    tokens: int
+    base_code_tokens: int
+    compared: bool  # False: fewer own tokens than the shortest evidence fragment
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class SubmissionReport:
+    name: str
+    author: str | None
+    files: tuple[FileReport, ...]
+
+    @property
+    def tokens(self) -> int:
+        return sum(f.tokens for f in self.files)
+
+    @property
+    def base_code_share(self) -> float:
+        """Share of the submission's tokens that were base code (and removed)."""
+        return sum(f.base_code_tokens for f in self.files) / self.tokens if self.tokens else 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "author": self.author,
+            "tokens": self.tokens,
+            "base_code_share": _rounded(self.base_code_share),
+            "files": [f.to_dict() for f in self.files],
+        }
+
+
+@dataclass(frozen=True)
+class PairReport:
+    """Two submissions, verified on their most similar file pair (``file_a``, ``file_b``);
+    the fragments' line ranges are those files' lines."""
+
+    a: str
+    b: str
+    similarity: float
+    probability: float
+    verification: float
+    file_a: str
+    file_b: str
+    fragments: tuple[dict, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "probability": _rounded(self.probability),
+            "similarity": _rounded(self.similarity),
+            "verification": _rounded(self.verification),
+            "file_a": self.file_a,
+            "file_b": self.file_b,
+            "fragments": list(self.fragments),
+        }
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    settings: ScanSettings
+    submissions: tuple[SubmissionReport, ...]
+    skipped: tuple[Skipped, ...]
+    candidates: tuple[PairReport, ...]  # every verified pair, ranked
+    pairs: tuple[PairReport, ...]  # the reported ones: probability >= threshold, ranked
+    clusters: tuple[Cluster, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "settings": self.settings.to_dict(),
+            "summary": {
+                "submissions": len(self.submissions),
+                "files": sum(len(s.files) for s in self.submissions),
+                "skipped": len(self.skipped),
+                "candidate_pairs": len(self.candidates),
+                "reported_pairs": len(self.pairs),
+            },
+            "submissions": [s.to_dict() for s in self.submissions],
+            "skipped": [s.to_dict() for s in self.skipped],
+            "pairs": [p.to_dict() for p in self.pairs],
+            "clusters": [c.to_dict() for c in self.clusters],
+        }
