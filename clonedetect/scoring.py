@@ -1,4 +1,13 @@
-"""Similarity and calibrated "derived from" probability for two embeddings."""
+"""Similarity and calibrated "derived from" probability of two programs.
+
+``SIMILARITY`` is the cosine of the two embeddings. ``PROBABILITY`` combines it with the
+verification stage's tiling score (:mod:`clonedetect.verification`, ``average``): a
+logistic model ``sigmoid(w_similarity * similarity + w_verification * verification + b)``
+fitted on held-back pairs whose negatives are independent solutions of the same task
+(:mod:`clonedetect.training.calibration`), so that an independent solution that merely
+looks alike does not get a high probability. The parameters live in the scorer's
+``calibration.json``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +16,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+FEATURES = ("similarity", "verification")
+"""The signals the probability combines, in the order of ``Calibration.weights``; the
+scorer model receives exactly these (cosine of the embeddings, verification score)."""
+
+
+class CalibrationFileError(ValueError):
+    """A ``calibration.json`` that does not describe :data:`FEATURES`."""
 
 
 def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -18,26 +35,41 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class PlattCalibration:
-    """``P(derived) = sigmoid(slope * similarity + intercept)``, fitted on held-back pairs."""
+class Calibration:
+    """``P(derived) = sigmoid(weights . (similarity, verification) + intercept)``."""
 
-    slope: float
+    weights: tuple[float, float]
     intercept: float
     threshold: float = 0.5  # documented decision threshold on the probability
+    features: tuple[str, ...] = FEATURES
 
-    def probability(self, similarity: np.ndarray) -> np.ndarray:
-        logits = self.slope * np.asarray(similarity, dtype=np.float64) + self.intercept
-        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+    def logit(self, similarity: np.ndarray, verification: np.ndarray) -> np.ndarray:
+        w_similarity, w_verification = self.weights
+        similarity = np.asarray(similarity, dtype=np.float64)
+        return w_similarity * similarity + w_verification * np.asarray(verification, dtype=np.float64) + self.intercept
+
+    def probability(self, similarity: np.ndarray, verification: np.ndarray) -> np.ndarray:
+        return (1.0 / (1.0 + np.exp(-self.logit(similarity, verification)))).astype(np.float32)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
 
     @classmethod
-    def load(cls, path: Path | str) -> PlattCalibration:
-        return cls(**json.loads(Path(path).read_text()))
+    def load(cls, path: Path | str) -> Calibration:
+        fields = json.loads(Path(path).read_text())
+        features = tuple(fields.get("features", ()))
+        if features != FEATURES or len(fields.get("weights", ())) != len(FEATURES):
+            raise CalibrationFileError(
+                f"{path}: expected weights for the features {list(FEATURES)}, got features {list(features)}; "
+                "refit it with `python -m clonedetect.training.scorer_fit --install`"
+            )
+        return cls(tuple(float(w) for w in fields["weights"]), float(fields["intercept"]), float(fields["threshold"]))
 
 
-def score(a: np.ndarray, b: np.ndarray, calibration: PlattCalibration) -> tuple[np.ndarray, np.ndarray]:
-    """``(similarity, probability)`` for each row pair."""
+def score(
+    a: np.ndarray, b: np.ndarray, verification: np.ndarray, calibration: Calibration
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(similarity, probability)`` for each row pair; ``verification`` is the verification
+    stage's score of the same pairs."""
     similarity = cosine_similarity(a, b)
-    return similarity, calibration.probability(similarity)
+    return similarity, calibration.probability(similarity, np.asarray(verification).reshape(-1))

@@ -11,6 +11,7 @@ keeps a high maximum). No I/O: the Triton model and the scan call it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -85,6 +86,17 @@ def verify_sequences(full_a: TokenSequence, full_b: TokenSequence, min_match: in
         verified_b=len(seq_b),
         fragments=tuple(fragments),
     )
+
+
+def pair_scores(codes_a: Sequence[str], codes_b: Sequence[str]) -> np.ndarray:
+    """The tiling similarity (``average``) of each pair ``(codes_a[k], codes_b[k])``, as
+    ``clone_compare`` serves it; each distinct program is tokenised once."""
+    sequences: dict[str, TokenSequence] = {}
+    for code in (*codes_a, *codes_b):
+        if code not in sequences:
+            sequences[code] = token_sequence(code)
+    pairs = zip(codes_a, codes_b, strict=True)
+    return np.array([verify_sequences(sequences[a], sequences[b]).average for a, b in pairs], dtype=np.float64)
 
 
 def verify_request(codes_a: np.ndarray, codes_b: np.ndarray) -> tuple[np.ndarray, list[str]] | CodeInputError:

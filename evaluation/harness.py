@@ -40,8 +40,13 @@ from clonedetect.evaluation.calibration_metrics import (
     roc_auc,
     threshold_metrics,
 )
+from clonedetect.scoring import Calibration
+from clonedetect.verification import pair_scores as verification_scores
 
 METHODS = ("model", "tfidf", "winnowing")
+# The synthetic levels also score the verification stage and the served probability
+# (both signals through the calibration).
+PLAGIARISM_METHODS = ("probability", "model", "verification", "tfidf", "winnowing")
 INT8_AUC_TOLERANCE = 0.01
 # copydetect hashes k-grams with Python's hash(), which every process salts differently
 # unless PYTHONHASHSEED is set: `clonedetect evaluate` runs with this value so the
@@ -159,7 +164,9 @@ def auc_by_level(
 # --------------------------------------------------------------------------- sections
 
 
-def _plagiarism(config: EvalConfig, seed: int, model: ModelScorer, log) -> tuple[dict, dict, dict]:
+def _plagiarism(
+    config: EvalConfig, seed: int, model: ModelScorer, calibration: Calibration, log
+) -> tuple[dict, dict, dict]:
     languages, curves, arrays = {}, {}, {}
     for language in plagiarism.LANGUAGES:
         start = time.perf_counter()
@@ -178,21 +185,23 @@ def _plagiarism(config: EvalConfig, seed: int, model: ModelScorer, log) -> tuple
         levels = np.array([p.level for p in pairs], dtype=int)
         scores = {
             "model": model.pair_similarities(codes_a, codes_b),
+            "verification": verification_scores(codes_a, codes_b),
             "tfidf": tfidf_pair_similarities(codes_a, codes_b),
             "winnowing": winnowing_pair_similarities(codes_a, codes_b, language),
         }
+        scores["probability"] = calibration.probability(scores["model"], scores["verification"]).astype(np.float64)
         languages[language] = {
             **pair_set.stats,
-            "auc": {m: auc_by_level(labels, levels, scores[m]) for m in METHODS},
+            "auc": {m: auc_by_level(labels, levels, scores[m]) for m in PLAGIARISM_METHODS},
             "mean_similarity": {
                 m: {
                     "positive": float(scores[m][labels == 1].mean()) if (labels == 1).any() else None,
                     "negative": float(scores[m][labels == 0].mean()) if (labels == 0).any() else None,
                 }
-                for m in METHODS
+                for m in PLAGIARISM_METHODS
             },
         }
-        curves[language] = {m: (labels, levels, scores[m]) for m in METHODS}
+        curves[language] = {m: (labels, levels, scores[m]) for m in PLAGIARISM_METHODS}
         arrays[language] = {
             "labels": labels,
             "levels": levels,
@@ -210,10 +219,11 @@ def _plagiarism(config: EvalConfig, seed: int, model: ModelScorer, log) -> tuple
     labels = np.concatenate([a["labels"] for a in arrays.values()])
     levels = np.concatenate([a["levels"] for a in arrays.values()])
     pooled = {
-        m: auc_by_level(labels, levels, np.concatenate([a["scores"][m] for a in arrays.values()])) for m in METHODS
+        m: auc_by_level(labels, levels, np.concatenate([a["scores"][m] for a in arrays.values()]))
+        for m in PLAGIARISM_METHODS
     }
     section = {
-        "methods": list(METHODS),
+        "methods": list(PLAGIARISM_METHODS),
         "levels": {f"L{k}": v for k, v in _level_names().items()},
         "languages": languages,
         "overall": {"auc": pooled, "n_pairs": int(len(labels)), "n_positives": int(labels.sum())},
@@ -311,13 +321,9 @@ def _auc_by_type(types: np.ndarray, scores: np.ndarray) -> dict:
     return out
 
 
-def _calibration(calibration_json: Path, arrays: dict, bins: int) -> dict:
-    from clonedetect.scoring import PlattCalibration
-
-    calibration = PlattCalibration.load(calibration_json)
-
-    def part(labels, similarity):
-        probability = calibration.probability(similarity)
+def _calibration(calibration: Calibration, arrays: dict, bins: int) -> dict:
+    def part(labels, scores):
+        probability = scores["probability"]
         return {
             "n_pairs": int(len(labels)),
             "positive_fraction": float(labels.mean()) if len(labels) else None,
@@ -327,15 +333,16 @@ def _calibration(calibration_json: Path, arrays: dict, bins: int) -> dict:
         }
 
     labels = np.concatenate([a["labels"] for a in arrays.values()])
-    similarity = np.concatenate([a["scores"]["model"] for a in arrays.values()])
+    pooled = {"probability": np.concatenate([a["scores"]["probability"] for a in arrays.values()])}
     return {
-        "slope": calibration.slope,
+        "features": list(calibration.features),
+        "weights": list(calibration.weights),
         "intercept": calibration.intercept,
         "threshold": calibration.threshold,
         "ece_bins": bins,
         "note": "ECE depends on the share of positives; here every original gives 6 positives (one per level).",
-        **part(labels, similarity),
-        "per_language": {lang: part(a["labels"], a["scores"]["model"]) for lang, a in arrays.items()},
+        **part(labels, pooled),
+        "per_language": {lang: part(a["labels"], a["scores"]) for lang, a in arrays.items()},
     }
 
 
@@ -536,14 +543,16 @@ def run_evaluation(
 
     tokenizer = CodeTokenizer.from_file(tokenizer_json)
     model = ModelScorer(model_onnx, tokenizer, threads)
+    calibration = Calibration.load(calibration_json)
     results: dict = {}
     results["real_plagiarism"] = timed(
-        "real_plagiarism", lambda: soco.evaluate_real_plagiarism(model, quick=config.soco_subset, log=log)
+        "real_plagiarism",
+        lambda: soco.evaluate_real_plagiarism(model, calibration, quick=config.soco_subset, log=log),
     )
-    results["plagiarism"], curves, arrays = timed("plagiarism", _plagiarism, config, seed, model, log)
+    results["plagiarism"], curves, arrays = timed("plagiarism", _plagiarism, config, seed, model, calibration, log)
     results["map_at_r"], map_codes, _ = timed("map_at_r", _map_at_r, config, seed, model, log)
     results["bigclonebench"], bcb_arrays = timed("bigclonebench", _bigclonebench, config, seed, model, log)
-    results["calibration"] = timed("calibration", _calibration, calibration_json, arrays, config.ece_bins)
+    results["calibration"] = timed("calibration", _calibration, calibration, arrays, config.ece_bins)
     if config.int8:
         results["int8"] = timed(
             "int8", _int8, config, output_dir, model_onnx, model, tokenizer, arrays, bcb_arrays, map_codes, threads, log

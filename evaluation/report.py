@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 METHOD_LABELS = {
+    "probability": "**probability (served)**",
     "model": "model (cosine)",
     "verification": "verification (tiling)",
     "tfidf": "TF-IDF 1-3-gram cosine",
@@ -16,7 +17,13 @@ METHOD_LABELS = {
     "dolos": "Dolos",
 }
 REAL_METRIC_LABELS = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC (average precision)", "precision_at_r": "precision at R"}
-METHOD_COLOURS = {"model": "tab:blue", "tfidf": "tab:orange", "winnowing": "tab:green"}
+METHOD_COLOURS = {
+    "probability": "tab:red",
+    "model": "tab:blue",
+    "verification": "tab:purple",
+    "tfidf": "tab:orange",
+    "winnowing": "tab:green",
+}
 
 
 def to_jsonable(value):
@@ -139,7 +146,9 @@ def markdown(results: dict) -> str:
         out += [
             "## Calibration of the model's probability (plagiarism pairs)",
             "",
-            f"Platt calibration slope {_fmt(cal['slope'])}, intercept {_fmt(cal['intercept'])}; "
+            "Logistic calibration of "
+            + ", ".join(f"{name} x {_fmt(w)}" for name, w in zip(cal["features"], cal["weights"], strict=True))
+            + f", intercept {_fmt(cal['intercept'])}; "
             f"{cal['n_pairs']} pairs, {_fmt(cal['positive_fraction'])} positive. "
             f"Decision: probability >= {_fmt(cal['threshold'])}.",
             "",
@@ -235,6 +244,20 @@ def _real_plagiarism(section: dict | None) -> list[str]:
         for metric in meta["metrics"]
     ]
     out += _table(["language", "metric"] + [METHOD_LABELS[m] for m in methods], rows)
+    out += ["", "The served probability's decision (probability >= threshold) on the same pairs:", ""]
+    decisions = [
+        [
+            lang,
+            t["precision"],
+            t["recall"],
+            t["f1_5"],
+            t["false_positives"],
+            section[lang]["highest_negative_probability"],
+        ]
+        for lang in languages
+        for t in [section[lang]["at_threshold"]]
+    ]
+    out += _table(["language", "precision", "recall", "F1.5", "false positives", "highest negative"], decisions)
     out.append("")
     return out
 

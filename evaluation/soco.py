@@ -29,7 +29,9 @@ SOCO_ARCHIVE = "soco2014-train.tar.gz"
 LANGUAGES = ("java", "c")
 SUFFIXES = {"java": ".java", "c": ".c"}
 QREL_FILES = {"java": "SOCO14-java.qrel", "c": "SOCO14-c.qrel"}
-METHODS = ("model", "verification", "winnowing", "dolos", "tfidf")  # the report's column order
+# The report's column order: the served probability (cosine and verification through the
+# calibration), its two signals, then the baselines.
+METHODS = ("probability", "model", "verification", "winnowing", "dolos", "tfidf")
 METRICS = ("roc_auc", "pr_auc", "precision_at_r")
 # Quick mode (smoke tests): the files of this many qrel pairs plus this many other files.
 QUICK_POSITIVE_PAIRS = 6
@@ -198,19 +200,17 @@ def winnowing_pair_scores(codes: Sequence[str], language: str, rows: np.ndarray,
 
 
 def verification_pair_scores(codes: Sequence[str], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """The verification stage's tiling similarity (:func:`clonedetect.verification.verify`,
-    ``average``) of the pairs ``(rows[k], cols[k])``, as ``clone_compare`` serves it."""
-    from clonedetect.token_sequence import token_sequence
-    from clonedetect.verification import verify_sequences
+    """The verification stage's tiling similarity of the pairs ``(rows[k], cols[k])``."""
+    from clonedetect.verification import pair_scores
 
-    sequences = [token_sequence(code) for code in codes]
-    pairs = zip(rows, cols, strict=True)
-    return np.array([verify_sequences(sequences[i], sequences[j]).average for i, j in pairs])
+    return pair_scores([codes[i] for i in rows], [codes[j] for j in cols])
 
 
-def evaluate_language(soco: SocoSet, model, log: Callable[[str], None] = lambda _: None) -> dict:
-    """Every pair of ``soco`` scored by the model and the baselines; metrics and timings per method."""
+def evaluate_language(soco: SocoSet, model, calibration, log: Callable[[str], None] = lambda _: None) -> dict:
+    """Every pair of ``soco`` scored by the model and the baselines; metrics and timings per
+    method, and the served probability's decisions at the calibration's threshold."""
     from clonedetect.evaluation import dolos
+    from clonedetect.evaluation.calibration_metrics import threshold_metrics
 
     rows, cols, labels = soco.pairs()
     codes = list(soco.codes)
@@ -227,11 +227,14 @@ def evaluate_language(soco: SocoSet, model, log: Callable[[str], None] = lambda 
     timed("winnowing", lambda: winnowing_pair_scores(codes, soco.language, rows, cols))
     timed("dolos", lambda: dolos.dolos_pair_similarities(codes, soco.language)[rows, cols])
     timed("tfidf", lambda: tfidf_similarity_matrix(codes)[rows, cols])
+    scores["probability"] = calibration.probability(scores["model"], scores["verification"]).astype(np.float64)
     section = {
         "files": len(soco),
         "pairs": int(len(labels)),
         "positives": int(labels.sum()),
         **{method: ranking_metrics(labels, scores[method]) for method in METHODS},
+        "at_threshold": threshold_metrics(labels, scores["probability"], calibration.threshold),
+        "highest_negative_probability": float(scores["probability"][labels == 0].max(initial=0.0)),
         "seconds": seconds,
     }
     log(
@@ -242,11 +245,14 @@ def evaluate_language(soco: SocoSet, model, log: Callable[[str], None] = lambda 
     return section
 
 
-def evaluate_real_plagiarism(model, *, quick: bool = False, log: Callable[[str], None] = lambda _: None) -> dict:
+def evaluate_real_plagiarism(
+    model, calibration, *, quick: bool = False, log: Callable[[str], None] = lambda _: None
+) -> dict:
     """The harness's ``real_plagiarism`` section: ``{"java": {...}, "c": {...}, "meta": {...}}``,
     per SOCO language all pairs scored by every method of :data:`METHODS` (:func:`evaluate_language`).
 
-    ``model`` is the harness's ``ModelScorer`` (anything with ``embed(codes) -> [n, dim]``).
+    ``model`` is the harness's ``ModelScorer`` (anything with ``embed(codes) -> [n, dim]``),
+    ``calibration`` the scorer's :class:`clonedetect.scoring.Calibration`.
     Dolos is installed into the cache first if it is not there yet (a few minutes, once)."""
     from clonedetect.evaluation import dolos
 
@@ -254,7 +260,7 @@ def evaluate_real_plagiarism(model, *, quick: bool = False, log: Callable[[str],
     out: dict = {}
     for language in LANGUAGES:
         soco = load_soco(language)
-        out[language] = evaluate_language(quick_subset(soco) if quick else soco, model, log)
+        out[language] = evaluate_language(quick_subset(soco) if quick else soco, model, calibration, log)
     out["meta"] = {
         "dataset": "SOCO 2014 training set (FIRE 2014), all pairs within a language",
         "quick": quick,

@@ -156,7 +156,7 @@ def test_quick_run_writes_json_markdown_png(quick_run):
 def test_quick_run_has_every_level_language_and_baseline(quick_run):
     _, results = quick_run
     plag = results["plagiarism"]
-    assert plag["methods"] == ["model", "tfidf", "winnowing"]
+    assert plag["methods"] == ["probability", "model", "verification", "tfidf", "winnowing"]
     levels = {f"L{k}" for k in range(1, 7)} | {"overall"}
     assert set(plag["languages"]) == {"cpp", "java", "python"}
     for language, section in plag["languages"].items():
@@ -173,7 +173,8 @@ def test_quick_run_has_every_level_language_and_baseline(quick_run):
     assert set(bcb["auc"]) == {"model", "tfidf", "winnowing"}
     cal = results["calibration"]
     assert 0.0 <= cal["ece"] <= 1.0 and cal["ece_bins"] == 10
-    assert set(cal["at_threshold"]) >= {"accuracy", "precision", "recall", "threshold"}
+    assert set(cal["at_threshold"]) >= {"accuracy", "precision", "recall", "f1_5", "threshold"}
+    assert cal["features"] == ["similarity", "verification"] and len(cal["weights"]) == 2
 
 
 @needs_data

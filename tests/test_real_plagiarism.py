@@ -16,6 +16,7 @@ import pytest
 from clonedetect import paths
 from clonedetect.evaluation import dolos, report, soco
 from clonedetect.paths import PROJECT_ROOT
+from clonedetect.scoring import Calibration
 
 SAMPLES = PROJECT_ROOT / "tests" / "samples"
 
@@ -169,9 +170,9 @@ def test_real_plagiarism_section_and_its_table(dolos_install):
     from clonedetect.preprocessing.tokenization import CodeTokenizer
 
     model = ModelScorer(paths.encoder_file(), CodeTokenizer.from_file(paths.tokenizer_file()), threads=2)
-    section = soco.evaluate_real_plagiarism(model, quick=True)
+    section = soco.evaluate_real_plagiarism(model, Calibration.load(paths.calibration_file()), quick=True)
     assert set(section) == {"java", "c", "meta"}
-    assert section["meta"]["methods"] == ["model", "verification", "winnowing", "dolos", "tfidf"]
+    assert section["meta"]["methods"] == ["probability", "model", "verification", "winnowing", "dolos", "tfidf"]
     for language in ("java", "c"):
         part = section[language]
         assert part["pairs"] == part["files"] * (part["files"] - 1) // 2
@@ -179,12 +180,16 @@ def test_real_plagiarism_section_and_its_table(dolos_install):
         for method in soco.METHODS:
             assert set(part[method]) == set(soco.METRICS)
             assert all(0.0 <= v <= 1.0 for v in part[method].values()), (language, method, part[method])
-        # On the files of real reuse pairs, the shipped model is far better than chance.
-        assert part["model"]["roc_auc"] > 0.8
+        # On the files of real reuse pairs, the shipped model is far better than chance, and
+        # the served probability at its threshold finds most reuse pairs.
+        assert part["model"]["roc_auc"] > 0.8 and part["probability"]["roc_auc"] > 0.8
+        decision = part["at_threshold"]
+        assert decision["true_positives"] + decision["false_negatives"] == part["positives"]
+        assert decision["recall"] >= 0.5, decision
     lines = report._real_plagiarism(report.to_jsonable(section))
     assert lines[0].startswith("## Real plagiarism (SOCO 2014 training set")
     table = [line for line in lines if line.startswith("|")]
-    header = ["language", "metric", "model (cosine)", "verification (tiling)"]
+    header = ["language", "metric", "**probability (served)**", "model (cosine)", "verification (tiling)"]
     header += ["winnowing (copydetect)", "Dolos", "TF-IDF 1-3-gram cosine"]
     assert table[0] == "| " + " | ".join(header) + " |"
-    assert len(table) == 2 + 2 * len(soco.METRICS)
+    assert len(table) == 2 + 2 * len(soco.METRICS) + 2 + 2  # the ranking table, then the decisions

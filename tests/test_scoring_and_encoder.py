@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from clonedetect import paths
 from clonedetect.onnx_encoder import EncoderInputError, OnnxEncoder, unpad
 from clonedetect.preprocessing.tokenization import pad_batch
-from clonedetect.scoring import PlattCalibration, cosine_similarity, score
+from clonedetect.scoring import Calibration, CalibrationFileError, cosine_similarity, score
 
 MODEL = paths.encoder_file()
 CALIBRATION = paths.calibration_file()
@@ -20,21 +22,29 @@ def test_cosine_similarity_is_rowwise_and_scale_free():
     np.testing.assert_allclose(cosine_similarity(a, b), [1.0, 0.0], atol=1e-6)
 
 
-def test_platt_calibration_is_monotonic_and_round_trips(tmp_path):
-    calibration = PlattCalibration(slope=12.0, intercept=-9.0, threshold=0.5)
-    probabilities = calibration.probability(np.array([0.0, 0.5, 0.75, 1.0]))
-    assert np.all(np.diff(probabilities) > 0)
-    assert probabilities[2] == pytest.approx(0.5)
+def test_calibration_rises_with_both_signals_and_round_trips(tmp_path):
+    calibration = Calibration(weights=(10.0, 5.0), intercept=-9.0, threshold=0.5)
+    similarity = np.array([0.0, 0.5, 0.6, 1.0])
+    assert np.all(np.diff(calibration.probability(similarity, np.zeros(4))) > 0)
+    assert np.all(np.diff(calibration.probability(np.full(4, 0.6), similarity)) > 0)
+    assert calibration.probability(np.array([0.6]), np.array([0.6]))[0] == pytest.approx(0.5)
     calibration.save(tmp_path / "c.json")
-    assert PlattCalibration.load(tmp_path / "c.json") == calibration
-    similarity, probability = score(np.eye(2, dtype=np.float32), np.eye(2, dtype=np.float32), calibration)
+    assert Calibration.load(tmp_path / "c.json") == calibration
+    pair = np.eye(2, dtype=np.float32)
+    similarity, probability = score(pair, pair, np.array([[0.2], [0.9]], dtype=np.float32), calibration)
     np.testing.assert_allclose(similarity, [1.0, 1.0], atol=1e-6)
-    np.testing.assert_allclose(probability, calibration.probability(np.array([1.0, 1.0])))
+    np.testing.assert_allclose(probability, calibration.probability(np.ones(2), np.array([0.2, 0.9])), rtol=1e-6)
 
 
-def test_shipped_calibration_loads():
-    calibration = PlattCalibration.load(CALIBRATION)
-    assert calibration.slope > 0 and 0 < calibration.threshold < 1
+def test_a_calibration_file_for_other_features_is_refused_with_the_fix(tmp_path):
+    (tmp_path / "old.json").write_text(json.dumps({"slope": 27.6, "intercept": -19.0, "threshold": 0.5}))
+    with pytest.raises(CalibrationFileError, match="scorer_fit --install"):
+        Calibration.load(tmp_path / "old.json")
+
+
+def test_shipped_calibration_weighs_both_signals():
+    calibration = Calibration.load(CALIBRATION)
+    assert all(w > 0 for w in calibration.weights) and 0 < calibration.threshold < 1
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ from clonedetect import data, paths
 from clonedetect.client.protocol import EMBEDDING_DIM
 from clonedetect.preprocessing.identifiers import CONTINUATION_PREFIX
 from clonedetect.preprocessing.tokenization import CodeTokenizer
-from clonedetect.scoring import PlattCalibration
+from clonedetect.scoring import Calibration
 from clonedetect.training import corpus as corpora
 from clonedetect.training.augment import augment, rename_and_strip
 from clonedetect.training.batches import BatchSampler
-from clonedetect.training.calibration import Pairs
+from clonedetect.training.calibration import Pairs, calibrate
 from clonedetect.training.embedding import embed_programs
 from clonedetect.training.export import export_onnx, parity_max_abs_diff
 from clonedetect.training.initialisation import document_term, idf, init_pooling_from_idf, zero_residual_branches
@@ -22,6 +22,7 @@ from clonedetect.training.losses import combined_loss
 from clonedetect.training.model import CodeEncoder, EncoderConfig
 from clonedetect.training.skeleton import MAP_AT_R_TOLERANCE, choose_share, fit_skeleton
 from clonedetect.training.train import PARITY_TOLERANCE, BagStageView, make_optimizer, training_step
+from clonedetect.verification import pair_scores
 
 SHIPPED_MODEL = paths.encoder_file()
 SHIPPED_TOKENIZER = paths.tokenizer_file()
@@ -268,6 +269,8 @@ def test_pair_sides_embed_each_distinct_program_once():
         np.array([1, 0, 0, 0], bool),
         ["copy", "random", "random", "random"],
         np.arange(4),
+        ["anchor"] * 3 + ["other"],
+        ["copy", "other", "anchor", "copy"],
     )
     calls = []
 
@@ -312,8 +315,11 @@ def test_shipped_encoder_embeddings(programs, tokenizer):
     unrelated_similarity = float(embeddings[0] @ embeddings[2])
     assert copy_similarity > unrelated_similarity + 0.3
     # The shipped calibration calls the copy derived and the unrelated program not.
-    calibration = PlattCalibration.load(SHIPPED_CALIBRATION)
-    copy_probability, unrelated_probability = calibration.probability(np.array([copy_similarity, unrelated_similarity]))
+    calibration = Calibration.load(SHIPPED_CALIBRATION)
+    verification = pair_scores([original, original], [copy, unrelated])
+    copy_probability, unrelated_probability = calibration.probability(
+        np.array([copy_similarity, unrelated_similarity]), verification
+    )
     assert copy_probability >= calibration.threshold > unrelated_probability
 
 
@@ -345,3 +351,21 @@ def test_the_bag_stage_view_embeds_the_semantic_part_only():
         np.testing.assert_allclose(
             semantic[1], model.encode(ids, torch.ones_like(ids), use_layers=False)[0].numpy(), atol=1e-6
         )
+
+
+def test_calibration_is_fitted_on_copies_against_same_task_solutions_only():
+    rng = np.random.default_rng(0)
+    n = 400
+    kinds = np.array(["copy", "same-task", "random"] * n)
+    anchor = np.repeat(np.arange(n), 3)
+    centre = {"copy": (0.9, 0.8), "same-task": (0.5, 0.3), "random": (0.05, 0.02)}
+    similarity = np.array([centre[k][0] for k in kinds]) + rng.normal(0, 0.08, len(kinds))
+    verification = np.clip(np.array([centre[k][1] for k in kinds]) + rng.normal(0, 0.08, len(kinds)), 0, 1)
+    empty = [np.zeros(1)] * len(kinds)
+    pairs = Pairs(empty, empty, kinds == "copy", list(kinds), anchor, [""] * len(kinds), [""] * len(kinds))
+    calibration, report = calibrate(pairs, similarity, verification)
+    assert report["pairs"] == 2 * n  # the random pairs are not fitted on
+    assert all(w > 0 for w in calibration.weights)
+    # The boundary lies between the copies and the same-task solutions, not near the random pairs.
+    assert calibration.probability(np.array([0.7]), np.array([0.55]))[0] == pytest.approx(0.5, abs=0.2)
+    assert report["same_task_above_threshold"] < 0.05 and report["check_recall"] > 0.95

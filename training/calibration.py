@@ -1,4 +1,5 @@
-"""Platt calibration of cosine similarity -> P(derived from), on pairs never trained on.
+"""The scorer's calibration: (cosine, verification score) -> P(derived from), fitted on
+pairs never trained on.
 
 Pairs come from held-out items only: POJ-104 **valid** programs outside the early-stopping
 subset, the held-out 20 % of the BigCloneBench functions and of the Python stdlib files.
@@ -8,12 +9,16 @@ For each anchor:
   1-6 when the obfuscator is installed, else the regex augmentation at a random strength);
 * negative: the anchor vs another program of the *same* POJ-104 problem (an independent
   solution of the same task: the hard case for a plagiarism detector), for POJ anchors;
-* negative: the anchor vs a random other held-out item.
+* negative: the anchor vs a random other held-out item (reported, not fitted on).
 
-The anchors are split in two halves: Platt scaling (1-d logistic regression, classes
-balanced, i.e. a 50 % prior) is fitted on one and checked on the other. The decision
-threshold is 0.5 on the probability: with balanced classes that is the similarity where
-"derived" and "not derived" are equally likely.
+The fit uses the copies against the same-task solutions only: every pair of a scanned
+assignment is a same-task pair, and random pairs, trivially far apart, pull the decision
+boundary down towards where independent solutions of one task sit. It is a logistic
+regression on both features (:data:`clonedetect.scoring.FEATURES`), classes balanced (a
+50 % prior), with the default L2 penalty so that no weight grows without bound on the
+synthetic copies, which the cosine alone separates almost perfectly. The anchors are split
+in two halves: fitted on one and checked on the other; the shipped fit uses all. The
+decision threshold is 0.5 on the probability.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from clonedetect.preprocessing.tokenization import CodeTokenizer
-from clonedetect.scoring import PlattCalibration
+from clonedetect.scoring import Calibration
 from clonedetect.training.augment import augment
 from clonedetect.training.corpus import Corpus
 
@@ -39,6 +44,8 @@ class Pairs:
     positive: np.ndarray  # bool
     kind: list[str]  # "copy", "same-task", "random"
     anchor: np.ndarray  # anchor number, for the fit/check split
+    text_a: list[str]  # the programs themselves (the verification stage reads text)
+    text_b: list[str]
 
     def embed_sides(self, embed: Callable[[list[np.ndarray]], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """``(embed(a), embed(b))`` row by row, embedding each distinct program once: an
@@ -73,31 +80,40 @@ def build_pairs(corpus: Corpus, tokenizer: CodeTokenizer, anchors: int, seed: in
                 copy = None
         copies.append(copy if isinstance(copy, str) and copy.strip() else augment(text, language, rng))
     copy_ids = tokenizer.token_ids(copies)
-    a, b, positive, kind, anchor = [], [], [], [], []
+    a, b, positive, kind, anchor, text_a, text_b = [], [], [], [], [], [], []
 
-    def add(x, y, is_positive, what, number):
-        a.append(x)
+    def add(i, y, y_text, is_positive, what, number):
+        a.append(corpus.ids[i])
         b.append(y)
+        text_a.append(corpus.texts[i])
+        text_b.append(y_text)
         positive.append(is_positive)
         kind.append(what)
         anchor.append(number)
 
-    for number, (i, copy) in enumerate(zip(chosen, copy_ids, strict=True)):
-        add(corpus.ids[i], copy, True, "copy", number)
+    for number, (i, copy, copy_text) in enumerate(zip(chosen, copy_ids, copies, strict=True)):
+        add(i, copy, copy_text, True, "copy", number)
         if labels[i] >= 0:
             j = rng.choice([k for k in by_problem[int(labels[i])] if k != i])
-            add(corpus.ids[i], corpus.ids[j], False, "same-task", number)
+            add(i, corpus.ids[j], corpus.texts[j], False, "same-task", number)
         j = rng.randrange(len(corpus) - 1)
-        add(corpus.ids[i], corpus.ids[j + (j >= i)], False, "random", number)
-    return Pairs(a, b, np.asarray(positive), kind, np.asarray(anchor))
+        j += j >= i
+        add(i, corpus.ids[j], corpus.texts[j], False, "random", number)
+    return Pairs(a, b, np.asarray(positive), kind, np.asarray(anchor), text_a, text_b)
 
 
-def fit_platt(similarity: np.ndarray, positive: np.ndarray, threshold: float = THRESHOLD) -> PlattCalibration:
+FITTED_KINDS = ("copy", "same-task")
+
+
+def fit_calibration(
+    similarity: np.ndarray, verification: np.ndarray, positive: np.ndarray, threshold: float = THRESHOLD
+) -> Calibration:
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=1e4, class_weight="balanced", max_iter=1000)
-    model.fit(similarity.reshape(-1, 1), positive.astype(int))
-    return PlattCalibration(float(model.coef_[0, 0]), float(model.intercept_[0]), threshold)
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
+    model.fit(np.column_stack([similarity, verification]), positive.astype(int))
+    weights = tuple(float(w) for w in model.coef_[0])
+    return Calibration(weights, float(model.intercept_[0]), threshold)
 
 
 def _auc(positive_scores: np.ndarray, negative_scores: np.ndarray) -> float:
@@ -110,30 +126,43 @@ def _auc(positive_scores: np.ndarray, negative_scores: np.ndarray) -> float:
     return float(roc_auc_score(y, np.r_[positive_scores, negative_scores]))
 
 
-def calibrate(pairs: Pairs, similarity: np.ndarray) -> tuple[PlattCalibration, dict]:
-    """Fit on the even anchors, report on the odd ones; the shipped fit uses all pairs."""
-    fit = pairs.anchor % 2 == 0
-    check = ~fit
-    held = fit_platt(similarity[fit], pairs.positive[fit])
-    predicted = held.probability(similarity[check]) >= held.threshold
-    truth = pairs.positive[check]
-    tp = int((predicted & truth).sum())
+def _check(held: Calibration, similarity, verification, positive) -> dict:
+    predicted = held.probability(similarity, verification) >= held.threshold
+    tp = int((predicted & positive).sum())
     precision = tp / max(1, int(predicted.sum()))
-    recall = tp / max(1, int(truth.sum()))
-    kinds = np.asarray(pairs.kind)
-    copy = similarity[kinds == "copy"]
-    report = {
-        "pairs": int(len(similarity)),
+    recall = tp / max(1, int(positive.sum()))
+    return {
         "check_precision": precision,
         "check_recall": recall,
         "check_f1": 2 * precision * recall / max(1e-12, precision + recall),
-        "auc_copy_vs_same_task": _auc(copy, similarity[kinds == "same-task"]),
-        "auc_copy_vs_random": _auc(copy, similarity[kinds == "random"]),
+    }
+
+
+def calibrate(pairs: Pairs, similarity: np.ndarray, verification: np.ndarray) -> tuple[Calibration, dict]:
+    """Fit on the even anchors' copy and same-task pairs, report on the odd ones; the
+    shipped fit uses all of them. ``verification`` is the verification score of each pair."""
+    kinds = np.asarray(pairs.kind)
+    fitted = np.isin(kinds, FITTED_KINDS)
+    fit, check = fitted & (pairs.anchor % 2 == 0), fitted & (pairs.anchor % 2 == 1)
+    held = fit_calibration(similarity[fit], verification[fit], pairs.positive[fit])
+    final = fit_calibration(similarity[fitted], verification[fitted], pairs.positive[fitted])
+    probability = final.probability(similarity, verification)
+    copy = kinds == "copy"
+    report = {
+        "pairs": int(fitted.sum()),
+        **_check(held, similarity[check], verification[check], pairs.positive[check]),
+        "auc_copy_vs_same_task": _auc(
+            final.logit(similarity, verification)[copy], final.logit(similarity, verification)[kinds == "same-task"]
+        ),
+        "auc_copy_vs_random": _auc(similarity[copy], similarity[kinds == "random"]),
         "mean_similarity": {
             k: float(similarity[kinds == k].mean()) for k in ("copy", "same-task", "random") if (kinds == k).any()
         },
+        "mean_verification": {
+            k: float(verification[kinds == k].mean()) for k in ("copy", "same-task", "random") if (kinds == k).any()
+        },
+        "same_task_above_threshold": float((probability[kinds == "same-task"] >= final.threshold).mean()),
+        "weights": dict(zip(("similarity", "verification"), final.weights, strict=True)),
+        "intercept": final.intercept,
     }
-    final = fit_platt(similarity, pairs.positive)
-    report["slope"], report["intercept"] = final.slope, final.intercept
-    report["similarity_at_threshold"] = -final.intercept / final.slope if final.slope else float("nan")
     return final, report

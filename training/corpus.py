@@ -125,6 +125,14 @@ def drop_short(corpus: Corpus, minimum: int = MIN_TOKENS) -> Corpus:
     return corpus.subset([i for i, ids in enumerate(corpus.ids) if len(ids) >= minimum])
 
 
+def calibration_corpus(valid_rest: Corpus, tokenizer_path: Path) -> Corpus:
+    """The held-out items calibration pairs come from: POJ-104 valid programs outside the
+    early-stopping subset, the held-out BigCloneBench functions and Python stdlib blocks."""
+    held_java = tokenize(java(True), tokenizer_path, "java-heldout")
+    held_python = tokenize(python(True), tokenizer_path, "python-heldout")
+    return drop_short(concat(valid_rest, held_java, held_python))
+
+
 def valid_split(valid: Corpus, per_problem: int, seed: int = 0) -> tuple[list[int], list[int]]:
     """Fixed early-stopping subset (``per_problem`` programs of each valid problem) and the
     rest (indices into ``valid``); independent of the training seed."""

@@ -64,13 +64,14 @@ from clonedetect.evaluation.map_at_r import map_at_r
 from clonedetect.preprocessing.tokenization import CodeTokenizer
 from clonedetect.training import corpus as corpora
 from clonedetect.training.batches import Batch, BatchSampler
-from clonedetect.training.calibration import build_pairs, calibrate
+from clonedetect.training.calibration import build_pairs
 from clonedetect.training.embedding import embed_programs
 from clonedetect.training.export import export_onnx, parity_max_abs_diff, save_checkpoint, write_model_metadata
 from clonedetect.training.initialisation import document_term, idf, init_pooling_from_idf, zero_residual_branches
 from clonedetect.training.losses import combined_loss
 from clonedetect.training.model import CodeEncoder, EncoderConfig
 from clonedetect.training.quantization import quantize_encoder
+from clonedetect.training.scorer_fit import ANCHORS, EVAL_PER_PROBLEM, fit_scorer
 from clonedetect.training.skeleton import choose_share, fit_skeleton, split_parts
 from clonedetect.training.tokenizer_training import TOKENIZER_RECIPE, train_tokenizer
 from clonedetect.training.variants import load_obfuscator, pregenerate
@@ -138,10 +139,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--weight-decay", type=float, default=0.01)
     p.add_argument("--warmup", type=int, default=30)
     p.add_argument("--eval-every", type=int, default=50)
-    p.add_argument("--eval-per-problem", type=int, default=25)
+    p.add_argument("--eval-per-problem", type=int, default=EVAL_PER_PROBLEM)
     p.add_argument("--patience", type=int, default=4)
     # after training
-    p.add_argument("--calibration-anchors", type=int, default=1500)
+    p.add_argument("--calibration-anchors", type=int, default=ANCHORS)
     p.add_argument(
         "--final-eval",
         action=argparse.BooleanOptionalAction,
@@ -469,9 +470,7 @@ def main(argv: list[str] | None = None) -> dict:
     model = model.to("cpu").eval()
     log(f"best early-stopping MAP@R {best['map_at_r']:.4f} ({best['stage']} step {best['step']})")
 
-    held_java = corpora.tokenize(corpora.java(True), tokenizer_path, "java-heldout")
-    held_python = corpora.tokenize(corpora.python(True), tokenizer_path, "python-heldout")
-    held = corpora.drop_short(corpora.concat(valid.subset(rest_indices), held_java, held_python))
+    held = corpora.calibration_corpus(valid.subset(rest_indices), tokenizer_path)
     pairs = build_pairs(held, tokenizer, args.calibration_anchors, seed=args.seed + 1, obfuscate=obfuscate)
     skeleton_report = fit_skeleton_part(model, tokenizer, poj, extra, variants, stop_ids, stop_labels, pairs, args)
     save_checkpoint(
@@ -488,9 +487,7 @@ def main(argv: list[str] | None = None) -> dict:
     from clonedetect.onnx_encoder import OnnxEncoder
 
     encoder = OnnxEncoder(onnx_path)
-    embeddings_a, embeddings_b = pairs.embed_sides(encoder.embed_sequences)
-    similarity = np.sum(embeddings_a * embeddings_b, axis=1)
-    calibration, calibration_report = calibrate(pairs, similarity)
+    calibration, calibration_report = fit_scorer(pairs, encoder.embed_sequences)
     calibration.save(args.output / paths.CALIBRATION_FILE)
     log(f"calibration: {json.dumps(calibration_report)}")
 

@@ -1,21 +1,22 @@
-"""Triton adapter: EMBEDDING_A, EMBEDDING_B -> SIMILARITY, PROBABILITY. Logic in clonedetect.scoring."""
+"""Triton adapter: EMBEDDING_A, EMBEDDING_B, VERIFICATION -> SIMILARITY, PROBABILITY. Logic in clonedetect.scoring."""
 
 import triton_python_backend_utils as pb_utils
 
 from clonedetect import paths
-from clonedetect.scoring import PlattCalibration, score
+from clonedetect.scoring import Calibration, score
 
 
 class TritonPythonModel:
     def initialize(self, args):
-        self.calibration = PlattCalibration.load(paths.version_folder(args) / paths.CALIBRATION_FILE)
+        self.calibration = Calibration.load(paths.version_folder(args) / paths.CALIBRATION_FILE)
 
     def execute(self, requests):
         responses = []
         for request in requests:
             a = pb_utils.get_input_tensor_by_name(request, "EMBEDDING_A").as_numpy()
             b = pb_utils.get_input_tensor_by_name(request, "EMBEDDING_B").as_numpy()
-            similarity, probability = score(a, b, self.calibration)
+            verification = pb_utils.get_input_tensor_by_name(request, "VERIFICATION").as_numpy()
+            similarity, probability = score(a, b, verification, self.calibration)
             responses.append(
                 pb_utils.InferenceResponse(
                     [

@@ -1,0 +1,69 @@
+"""Refit the scorer's calibration for the shipped encoder, without retraining it.
+
+``python -m clonedetect.training.scorer_fit [--install]`` builds the held-out calibration
+pairs exactly as training does (:mod:`clonedetect.training.calibration`), embeds them with
+the repository's ONNX encoder, scores them with the verification stage and fits the
+probability on both signals. Needs no torch: the ONNX encoder runs in onnxruntime.
+:func:`fit_scorer` is the step training runs after export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from clonedetect import paths
+from clonedetect.scoring import Calibration
+from clonedetect.training.calibration import Pairs, build_pairs, calibrate
+from clonedetect.verification import pair_scores
+
+ANCHORS = 1500
+EVAL_PER_PROBLEM = 25  # training's early-stopping subset per POJ-104 valid problem (never calibrated on)
+SEED = 1  # training's seed + 1
+
+
+def fit_scorer(pairs: Pairs, embed: Callable[[list[np.ndarray]], np.ndarray]) -> tuple[Calibration, dict]:
+    """The calibration of ``pairs`` for the encoder behind ``embed`` (token ids -> unit vectors)."""
+    embeddings_a, embeddings_b = pairs.embed_sides(embed)
+    similarity = np.sum(embeddings_a * embeddings_b, axis=1)
+    verification = pair_scores(pairs.text_a, pairs.text_b)
+    return calibrate(pairs, similarity, verification)
+
+
+def calibration_pairs(tokenizer_json: Path, anchors: int = ANCHORS, seed: int = SEED) -> Pairs:
+    """Training's calibration pairs for a trained tokenizer (held-out items only)."""
+    from clonedetect.preprocessing.tokenization import CodeTokenizer
+    from clonedetect.training import corpus as corpora
+    from clonedetect.training.variants import load_obfuscator
+
+    valid = corpora.tokenize(corpora.poj104("valid"), tokenizer_json, "poj104-valid")
+    _, rest = corpora.valid_split(valid, EVAL_PER_PROBLEM)
+    held = corpora.calibration_corpus(valid.subset(rest), tokenizer_json)
+    return build_pairs(held, CodeTokenizer.from_file(tokenizer_json), anchors, seed=seed, obfuscate=load_obfuscator())
+
+
+def main(argv: list[str] | None = None) -> dict:
+    from clonedetect.onnx_encoder import OnnxEncoder
+
+    parser = argparse.ArgumentParser(prog="python -m clonedetect.training.scorer_fit", description=__doc__)
+    parser.add_argument("--model-repository", type=Path, default=paths.MODEL_REPOSITORY)
+    parser.add_argument("--anchors", type=int, default=ANCHORS)
+    parser.add_argument("--install", action="store_true", help="write the result to the repository's scorer")
+    args = parser.parse_args(argv)
+    pairs = calibration_pairs(paths.tokenizer_file(args.model_repository), args.anchors)
+    encoder = OnnxEncoder(paths.encoder_file(args.model_repository))
+    calibration, report = fit_scorer(pairs, encoder.embed_sequences)
+    print(json.dumps(report, indent=2))
+    if args.install:
+        calibration.save(paths.calibration_file(args.model_repository))
+        print(f"installed {paths.calibration_file(args.model_repository)}", file=sys.stderr)
+    return report
+
+
+if __name__ == "__main__":
+    main()
