@@ -136,15 +136,17 @@ class CloneDetectorClient(wire.ClientBase):
         exactly ``version`` (one number or several). Needs ``admin_key`` where the server
         restricts model control. Triton reloads only what changed: after loading other
         versions, name the repository's versions to go back."""
-        config = None
-        if version is not None:
-            current = self._call(
-                "read model config", self._client.get_model_config, model, **wire.config_kwargs(self.protocol)
-            )
-            config = wire.version_config(wire.unwrap_config(current), version)
+        config = None if version is None else wire.version_config(self.model_config(model), version)
         self._call("load model", self._client.load_model, model, headers=self._admin_headers(), config=config)
 
     reload = load_model
+
+    def model_config(self, model: str) -> dict:
+        """The model's config as the server has it (JSON as a dict, either protocol)."""
+        config = self._call(
+            "read model config", self._client.get_model_config, model, **wire.config_kwargs(self.protocol)
+        )
+        return wire.unwrap_config(config)
 
     def unload_model(self, model: str) -> None:
         self._call("unload model", self._client.unload_model, model, headers=self._admin_headers())

@@ -150,10 +150,33 @@ def command_scan(args: argparse.Namespace) -> int:
                 top_k=args.top_k,
                 min_similarity=args.min_similarity,
                 progress=progress,
+                archive=args.archive,
             )
     finally:
         progress.close()
     write_outputs(result, args)
+    return 0
+
+
+def command_archive(args: argparse.Namespace) -> int:
+    from clonedetect.archive.add import add_submissions
+    from clonedetect.archive.info import archive_info
+    from clonedetect.archive.store import open_existing, open_store
+    from clonedetect.scanning.progress import TerminalProgress
+
+    if args.archive_command == "info":
+        _print_json(archive_info(open_existing(args.archive)))
+        return 0
+    store, progress = open_store(args.archive), TerminalProgress()
+    try:
+        with _client(args) as client:
+            options = {"term": args.term, "course": args.course, "base_code": args.base_code, "language": args.language}
+            added = add_submissions(
+                store, client, args.submissions, author_map=args.author_map, progress=progress, **options
+            )
+    finally:
+        progress.close()
+    _print_json(added)
     return 0
 
 
@@ -242,6 +265,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(scan)
     _add_precision_option(scan)
     scan.set_defaults(handler=command_scan)
+
+    from clonedetect.archive.command import add_archive_arguments
+
+    def add_server_options(parser: argparse.ArgumentParser) -> None:
+        _add_connection_options(parser)
+        _add_precision_option(parser)
+
+    archive = commands.add_parser("archive", help="past submissions that `scan --archive` also compares with")
+    add_archive_arguments(archive, add_server_options)
+    archive.set_defaults(handler=command_archive)
 
     status = commands.add_parser("status", help="server health and the state of every model (JSON)")
     _add_connection_options(status)

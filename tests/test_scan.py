@@ -229,13 +229,33 @@ def test_scan_result_json_schema_csv_and_table():
         "language": None,
         "base_code": str(BASE),
         "author_map": None,
+        "archive": None,
     }
     pair = document["pairs"][0]
-    assert set(pair) == {"a", "b", "probability", "similarity", "verification", "file_a", "file_b", "fragments"}
+    assert set(pair) == {
+        "a",
+        "b",
+        "probability",
+        "similarity",
+        "verification",
+        "file_a",
+        "file_b",
+        "fragments",
+        "b_archive",
+    }
+    assert pair["b_archive"] is None
     assert (pair["a"], pair["b"]) == (ALICE, CAROL)
     assert set(pair["fragments"][0]) >= {"lines_a", "lines_b", "tokens"}
     assert set(document["submissions"][0]) == {"name", "author", "tokens", "base_code_share", "files"}
-    assert set(document["submissions"][0]["files"][0]) == {"path", "language", "tokens", "base_code_tokens", "compared"}
+    assert set(document["submissions"][0]["files"][0]) == {
+        "path",
+        "language",
+        "tokens",
+        "base_code_tokens",
+        "compared",
+        "base_code_lines",
+    }
+    assert document["submissions"][0]["files"][0]["base_code_lines"][0] == [4, 16]
     assert document["clusters"][0]["members"] == [ALICE, CAROL]
     assert document["summary"]["reported_pairs"] == len(document["pairs"]) > 0
     rows = list(csv.DictReader(io.StringIO(to_csv(result))))

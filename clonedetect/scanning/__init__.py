@@ -4,8 +4,9 @@ Layers, each a module with one job: :mod:`.inputs` (find and read submissions, l
 is skipped), :mod:`.languages`, :mod:`.authors` (author map), :mod:`.base_code` (blank the
 handed-out code), :mod:`.similarity` (all-pairs cosine on the client),
 :mod:`.candidates`, :mod:`.clusters`, :mod:`.engine` (the scan, no file I/O),
-:mod:`.result` (the dataclass tree and its JSON), :mod:`.writers` and :mod:`.progress`
-(output). :func:`scan` is the one call; the JSON schema is in docs/SCAN.md.
+:mod:`.result` (the dataclass tree and its JSON), :mod:`.writers`, :mod:`.report_html`
+(the HTML report, with :mod:`.report_svg`) and :mod:`.progress` (output). :func:`scan` is
+the one call; the JSON schema is in docs/SCAN.md.
 """
 
 from clonedetect.scanning.api import scan

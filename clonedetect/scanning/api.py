@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from clonedetect.client.errors import InvalidInputError
 from clonedetect.scanning.authors import read_author_map
@@ -14,6 +15,9 @@ from clonedetect.scanning.engine import Backend, Progress, run_scan
 from clonedetect.scanning.inputs import Discovery, discover_submissions, read_base_code, submissions_from_mapping
 from clonedetect.scanning.languages import LANGUAGES
 from clonedetect.scanning.result import ScanResult, ScanSettings
+
+if TYPE_CHECKING:
+    from clonedetect.archive.store import ArchiveStore
 
 IN_MEMORY = "(in memory)"
 Sources = Mapping[str, Mapping[str, str | bytes]]
@@ -30,18 +34,19 @@ def check_settings(settings: ScanSettings) -> None:
         raise InvalidInputError(f"unknown language {settings.language!r}: use one of {', '.join(LANGUAGES)}")
 
 
-def _submissions(submissions: Sequence[str | os.PathLike] | Sources, language: str | None) -> Discovery:
+def _submissions(submissions: Sequence[str | os.PathLike] | Sources, language: str | None, needed: int) -> Discovery:
     if isinstance(submissions, Mapping):
         found = submissions_from_mapping(submissions, language)
     elif isinstance(submissions, (str, bytes, os.PathLike)):
         raise InvalidInputError("pass a list of submission directories, e.g. scan(['subs']), not a single path")
     else:
         found = discover_submissions([os.fspath(path) for path in submissions], language)
-    if len(found.submissions) < 2:
+    if len(found.submissions) < needed:
         where = "the mapping" if isinstance(submissions, Mapping) else ", ".join(map(os.fspath, submissions))
         count = len(found.submissions)
+        wanted = "one or more with an archive" if needed == 1 else "two or more"
         raise InvalidInputError(
-            f"found {count} usable submission(s) in {where or 'no directory'}; a scan needs two or more"
+            f"found {count} usable submission(s) in {where or 'no directory'}; a scan needs {wanted}"
         )
     return found
 
@@ -59,6 +64,14 @@ def _label(value) -> str | None:
     return None if value is None else IN_MEMORY if isinstance(value, Mapping) else os.fspath(value)
 
 
+def _archive(archive: str | os.PathLike | ArchiveStore | None) -> ArchiveStore | None:
+    if not isinstance(archive, (str, os.PathLike)):
+        return archive
+    from clonedetect.archive.store import open_existing  # here: the archive imports this package's modules
+
+    return open_existing(os.fspath(archive))
+
+
 def scan(
     backend: Backend,
     submissions: Sequence[str | os.PathLike] | Sources,
@@ -70,17 +83,24 @@ def scan(
     top_k: int = ScanSettings.top_k,
     min_similarity: float = ScanSettings.min_similarity,
     progress: Progress | None = None,
+    archive: str | os.PathLike | ArchiveStore | None = None,
 ) -> ScanResult:
     """Scan an assignment on the server behind ``backend`` (a ``CloneDetectorClient``).
 
     ``submissions``: directories whose entries are the submissions, or ``{name: {file
     name: code}}``. ``base_code``: a directory, or ``{file name: code}``. ``authors``: a
-    ``submission,author`` CSV, or ``{submission: author}``. Raises ``InvalidInputError``
-    for unusable input; unusable files are listed in ``result.skipped``.
+    ``submission,author`` CSV, or ``{submission: author}``. ``archive``: past submissions
+    to compare with too (a location as ``clonedetect archive`` takes, or an opened store).
+    Raises ``InvalidInputError`` for unusable input; unusable files are listed in
+    ``result.skipped``.
     """
-    settings = ScanSettings(threshold, min_similarity, top_k, language, _label(base_code), _label(authors))
+    store = _archive(archive)
+    archive_label = None if store is None else store.location
+    settings = ScanSettings(
+        threshold, min_similarity, top_k, language, _label(base_code), _label(authors), archive_label
+    )
     check_settings(settings)
-    found = _submissions(submissions, language)
+    found = _submissions(submissions, language, 1 if store is not None else 2)
     skipped = list(found.skipped)
     base = None
     if base_code is not None:
@@ -98,4 +118,5 @@ def scan(
         settings=settings,
         skipped=skipped,
         progress=progress,
+        archive=store,
     )

@@ -45,6 +45,7 @@ class PreparedFile:
     text: str
     tokens: int
     base_code_tokens: int
+    base_code_lines: tuple[tuple[int, int], ...] = ()  # [first, last] ranges, 1-based, for the report
 
     @property
     def compared(self) -> bool:
@@ -60,6 +61,17 @@ def base_code_lines(sequence: TokenSequence, language: str, base: BaseCode | Non
         for fragment in verify_sequences(sequence, base_sequence).fragments:
             lines.update(range(fragment.lines_a[0], fragment.lines_a[1] + 1))
     return lines
+
+
+def line_ranges(lines: set[int]) -> tuple[tuple[int, int], ...]:
+    """``{4, 5, 6, 9}`` as ``((4, 6), (9, 9))``: how a report lists (and greys out) base code."""
+    ranges: list[tuple[int, int]] = []
+    for number in sorted(lines):
+        if ranges and ranges[-1][1] == number - 1:
+            ranges[-1] = (ranges[-1][0], number)
+        else:
+            ranges.append((number, number))
+    return tuple(ranges)
 
 
 def blank_lines(text: str, lines: set[int]) -> str:
@@ -80,4 +92,4 @@ def prepare(source: SourceFile, base: BaseCode | None) -> PreparedFile:
     if not lines:
         return PreparedFile(source, source.text, len(sequence), 0)
     base_tokens = sum(1 for line in sequence.lines if line in lines)
-    return PreparedFile(source, blank_lines(source.text, lines), len(sequence), base_tokens)
+    return PreparedFile(source, blank_lines(source.text, lines), len(sequence), base_tokens, line_ranges(lines))

@@ -8,7 +8,7 @@ import os
 import sys
 
 from clonedetect.client.errors import InvalidInputError
-from clonedetect.scanning import writers
+from clonedetect.scanning import report_html, writers
 from clonedetect.scanning.languages import LANGUAGES
 from clonedetect.scanning.result import ScanResult, ScanSettings
 
@@ -35,17 +35,23 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="COSINE",
         help="also verify every pair with at least this cosine (default 0.6)",
     )
+    parser.add_argument(
+        "--archive", metavar="PATH_OR_URL", help="also compare with the past submissions of this archive"
+    )
     parser.add_argument("--json", metavar="FILE", help="write the whole result as JSON ('-': stdout, no table)")
     parser.add_argument("--csv", metavar="FILE", help="write every verified candidate pair as CSV")
+    parser.add_argument("--report", metavar="FILE.html", help="write a self-contained HTML report (pairs side by side)")
 
 
 def check_output_paths(args: argparse.Namespace) -> None:
     """Fail before the scan, not after it, when an output file cannot be written."""
-    for path in (args.json, args.csv):
+    for path in (args.json, args.csv, args.report):
         if path and path != "-":
             folder = os.path.dirname(os.path.abspath(path))
             if not os.path.isdir(folder):
                 raise InvalidInputError(f"cannot write {path}: directory {folder} does not exist")
+            if os.path.isdir(path):
+                raise InvalidInputError(f"cannot write {path}: it is a directory")
 
 
 def _write(path: str, text: str) -> None:
@@ -60,10 +66,12 @@ def _write(path: str, text: str) -> None:
 
 
 def write_outputs(result: ScanResult, args: argparse.Namespace) -> None:
-    """``--json`` and ``--csv`` files; the ranked table on stdout unless ``--json`` is given."""
+    """``--json``, ``--csv`` and ``--report`` files; the ranked table on stdout unless ``--json`` is given."""
     if args.json:
         _write(args.json, writers.to_json(result))
     if args.csv:
         _write(args.csv, writers.to_csv(result))
+    if args.report:
+        _write(args.report, report_html.to_html(result))
     if not args.json:
         sys.stdout.write(writers.to_table(result))

@@ -11,7 +11,7 @@ rank all submission pairs by cosine on the client; verify the candidates on the 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from clonedetect.scanning.inputs import Skipped, Submission
 from clonedetect.scanning.languages import family
 from clonedetect.scanning.result import FileReport, PairReport, ScanResult, ScanSettings, SubmissionReport
 from clonedetect.scanning.similarity import FileLayout, best_file_pair, submission_similarity
+
+if TYPE_CHECKING:
+    from clonedetect.archive.store import ArchiveStore
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a scan runs."""
@@ -60,7 +63,16 @@ def _prepare_all(submissions: Sequence[Submission], base: BaseCode | None, progr
 
 def _report(submission: Submission, files: list[PreparedFile], author: str | None) -> SubmissionReport:
     reports = tuple(
-        FileReport(f.source.path, f.source.language, f.tokens, f.base_code_tokens, f.compared) for f in files
+        FileReport(
+            f.source.path,
+            f.source.language,
+            f.tokens,
+            f.base_code_tokens,
+            f.compared,
+            f.base_code_lines,
+            f.source.text,
+        )
+        for f in files
     )
     return SubmissionReport(submission.name, author, reports)
 
@@ -103,6 +115,30 @@ def _verify(names, files, embeddings, layout, candidates, backend, progress) -> 
     ]
 
 
+def _with_archive(archive, names, files, embeddings, authors, settings, backend, progress) -> list[PairReport]:
+    from clonedetect.archive.matching import archive_pairs  # here: the archive imports the scan's modules
+
+    def in_slices(function, items, stage):
+        return _in_slices(function, items, stage, progress)
+
+    return archive_pairs(archive, names, files, embeddings, authors, settings, backend, in_slices)
+
+
+def _candidates(names, files, authors, archive, settings, backend, progress) -> list[PairReport]:
+    """Every verified pair: among the compared submissions, and with the archive."""
+    if len(files) < (1 if archive is not None else 2):
+        return []
+    embeddings, layout = _embed(files, backend, progress)
+    pairs = []
+    if len(files) > 1:
+        similarity = exclude_same_author(submission_similarity(embeddings, layout), authors)
+        chosen = select_candidates(similarity, settings.min_similarity, settings.top_k)
+        pairs += _verify(names, files, embeddings, layout, chosen, backend, progress)
+    if archive is not None:
+        pairs += _with_archive(archive, names, files, embeddings, authors, settings, backend, progress)
+    return pairs
+
+
 def _ranked(pairs: list[PairReport]) -> tuple[PairReport, ...]:
     return tuple(sorted(pairs, key=lambda p: (-p.probability, -p.similarity, p.a, p.b)))
 
@@ -116,8 +152,11 @@ def run_scan(
     settings: ScanSettings | None = None,
     skipped: Sequence[Skipped] = (),
     progress: Progress | None = None,
+    archive: ArchiveStore | None = None,
 ) -> ScanResult:
-    """Scan ``submissions`` (see the module doc); ``skipped`` is passed through to the result."""
+    """Scan ``submissions`` (see the module doc); ``skipped`` is passed through to the result.
+    With an ``archive`` of past submissions, each is also compared with those (never the
+    archived ones with each other), and one submission is enough."""
     settings = settings or ScanSettings()
     progress = progress or _no_progress
     names = [s.name for s in submissions]
@@ -126,13 +165,9 @@ def run_scan(
     reports = tuple(_report(s, p, a) for s, p, a in zip(submissions, prepared, author_of, strict=True))
     active = [index for index, files in enumerate(prepared) if any(f.compared for f in files)]
     files = [[f for f in prepared[index] if f.compared] for index in active]
-    candidates: tuple[PairReport, ...] = ()
-    if len(active) > 1:
-        embeddings, layout = _embed(files, backend, progress)
-        similarity = exclude_same_author(submission_similarity(embeddings, layout), [author_of[i] for i in active])
-        chosen = select_candidates(similarity, settings.min_similarity, settings.top_k)
-        active_names = [names[index] for index in active]
-        candidates = _ranked(_verify(active_names, files, embeddings, layout, chosen, backend, progress))
+    scanned = ([names[i] for i in active], files, [author_of[i] for i in active])
+    candidates = _ranked(_candidates(*scanned, archive, settings, backend, progress))
     reported = tuple(p for p in candidates if p.probability >= settings.threshold)
-    found = clusters([(p.a, p.b, p.probability) for p in reported], names)
+    order = names + [p.b for p in reported if p.archived is not None]
+    found = clusters([(p.a, p.b, p.probability) for p in reported], order)
     return ScanResult(settings, reports, tuple(skipped), candidates, reported, tuple(found))

@@ -3,12 +3,12 @@ document whose schema docs/SCAN.md describes (``SCHEMA_VERSION`` counts its chan
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from clonedetect.scanning.clusters import Cluster
 from clonedetect.scanning.inputs import Skipped
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 
 
 def _rounded(value: float) -> float:
@@ -23,6 +23,7 @@ class ScanSettings:
     language: str | None = None  # only files of this language; None: every supported one
     base_code: str | None = None  # where the base code came from (a directory, or "(in memory)")
     author_map: str | None = None  # likewise for the author map
+    archive: str | None = None  # the archive of past submissions also compared with (its location)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -35,9 +36,18 @@ class FileReport:
     tokens: int
     base_code_tokens: int
     compared: bool  # False: fewer own tokens than the shortest evidence fragment
+    base_code_lines: tuple[tuple[int, int], ...] = ()  # [first, last] ranges of blanked lines, 1-based
+    text: str = field(default="", repr=False, compare=False)  # as handed in, for the HTML report; not in JSON
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {
+            "path": self.path,
+            "language": self.language,
+            "tokens": self.tokens,
+            "base_code_tokens": self.base_code_tokens,
+            "compared": self.compared,
+            "base_code_lines": [list(lines) for lines in self.base_code_lines],
+        }
 
 
 @dataclass(frozen=True)
@@ -66,9 +76,25 @@ class SubmissionReport:
 
 
 @dataclass(frozen=True)
+class ArchivedSide:
+    """Where the ``b`` side of a pair with an archived submission came from."""
+
+    submission: str  # its name when it was archived
+    course: str | None
+    term: str
+    author: str | None
+    added: str  # when it was archived (ISO 8601, UTC)
+    text: str = field(default="", repr=False, compare=False)  # file_b as compared, for the HTML report; not in JSON
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("submission", "course", "term", "author", "added")}
+
+
+@dataclass(frozen=True)
 class PairReport:
     """Two submissions, verified on their most similar file pair (``file_a``, ``file_b``);
-    the fragments' line ranges are those files' lines."""
+    the fragments' line ranges are those files' lines. ``archived``: ``b`` is a past
+    submission from the archive (named ``archive:<term>/<name>``), not one of this scan's."""
 
     a: str
     b: str
@@ -78,6 +104,7 @@ class PairReport:
     file_a: str
     file_b: str
     fragments: tuple[dict, ...]
+    archived: ArchivedSide | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -89,6 +116,7 @@ class PairReport:
             "file_a": self.file_a,
             "file_b": self.file_b,
             "fragments": list(self.fragments),
+            "b_archive": None if self.archived is None else self.archived.to_dict(),
         }
 
 
