@@ -10,7 +10,7 @@ from clonedetect.client.errors import (
     ServerError,
     ServerUnavailableError,
 )
-from clonedetect.client.protocol import Comparison, ModelState
+from clonedetect.client.protocol import Comparison, GrpcTls, ModelState
 from clonedetect.client.sync_client import CloneDetectorClient
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "CloneDetectorClient",
     "ClonedetectError",
     "Comparison",
+    "GrpcTls",
     "InvalidInputError",
     "ModelNotReadyError",
     "ModelState",

@@ -53,6 +53,29 @@ class Comparison:
         }
 
 
+@dataclass(frozen=True)
+class GrpcTls:
+    """TLS for gRPC: the CA that signed the server's certificate and, where the server asks
+    for client certificates (mutual TLS), this client's certificate and key (PEM files)."""
+
+    root_certificates: str
+    certificate_chain: str | None = None
+    private_key: str | None = None
+
+    def __post_init__(self):
+        if (self.certificate_chain is None) != (self.private_key is None):
+            raise ValueError("a client certificate needs its key and a key its certificate: give both or neither")
+
+    def client_options(self) -> dict:
+        """tritonclient.grpc's ``InferenceServerClient`` keyword arguments."""
+        return {
+            "ssl": True,
+            "root_certificates": self.root_certificates,
+            "certificate_chain": self.certificate_chain,
+            "private_key": self.private_key,
+        }
+
+
 def admin_headers(protocol: str, admin_key: str | None) -> dict | None:
     """Headers carrying the admin key. Triton reads gRPC restricted-protocol keys
     from metadata named ``triton-grpc-protocol-<header>``."""
@@ -158,8 +181,17 @@ def version_config(config: dict, version: int | Sequence[int]) -> str:
     return json.dumps(pinned)
 
 
+# What Triton says when a model's queue policy (docs/RELIABILITY.md) sheds a request.
+SHED_MESSAGES = ("request timeout expired", "exceeds maximum queue size")
+
+
 def _server_error(status: str, message: str, url: str, action: str) -> errors.ClonedetectError:
     lowered = message.lower()
+    if status in ("503", "StatusCode.UNAVAILABLE") and any(s in lowered for s in SHED_MESSAGES):
+        return errors.ServerUnavailableError(
+            f"{action}: the server at {url} is over capacity and shed the request ({message}); "
+            "retry after a short backoff"
+        )
     if "timeout" in lowered or "deadline" in lowered or status == "StatusCode.DEADLINE_EXCEEDED":
         return errors.RequestTimeoutError(f"{action}: no answer from {url} in time ({message})")
     if (
@@ -210,8 +242,12 @@ class ClientBase:
         concurrency: int = 4,
         admin_key: str | None = None,
         precision: str = "fp32",
+        tls: GrpcTls | None = None,
     ):
         self.protocol = check_protocol(protocol)
+        if tls is not None and self.protocol != "grpc":
+            raise ValueError("tls applies to gRPC; reach an HTTPS endpoint through the chart's Ingress or Gateway")
+        self.tls_options = tls.client_options() if tls is not None else {}
         self.precision = check_precision(precision)
         self.embed_model, self.compare_model = ENSEMBLES[precision]
         self.url = url or DEFAULT_URLS[protocol]

@@ -22,6 +22,7 @@ class CloneDetectorClient(wire.ClientBase):
     >>> client.embed([code_a, code_b]).shape                             # (2, 384)
     >>> client.compare(code_a, code_b).probability
     >>> CloneDetectorClient(precision="int8")   # the INT8 encoder (clone_embed_int8, ...)
+    >>> CloneDetectorClient("host:8001", protocol="grpc", tls=GrpcTls("ca.pem"))  # gRPC over TLS
 
     Long lists are split into requests of ``batch_size`` programs sent ``concurrency``
     at a time; the server's dynamic batcher merges them again.
@@ -36,7 +37,7 @@ class CloneDetectorClient(wire.ClientBase):
         self._clients: list = []
         self._clients_lock = threading.Lock()
         self._local = threading.local()
-        self._shared = None if self.protocol == "http" else module.InferenceServerClient(self.url)
+        self._shared = None if self.protocol == "http" else module.InferenceServerClient(self.url, **self.tls_options)
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="clonedetect")
 
     @property

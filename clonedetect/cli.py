@@ -17,6 +17,9 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help="server address host:port (default: 127.0.0.1:8000 for http, :8001 for grpc)")
     parser.add_argument("--protocol", choices=("http", "grpc"), default="http")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for an answer (default 60)")
+    parser.add_argument("--tls-ca", help="gRPC over TLS: the CA certificate (PEM) that signed the server's")
+    parser.add_argument("--tls-cert", help="gRPC mutual TLS: this client's certificate (PEM)")
+    parser.add_argument("--tls-key", help="gRPC mutual TLS: this client's private key (PEM)")
 
 
 def _add_precision_option(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +31,21 @@ def _add_precision_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _tls(args: argparse.Namespace):
+    from clonedetect.client import GrpcTls
+
+    if not args.tls_ca:
+        if args.tls_cert or args.tls_key:
+            raise client_errors.InvalidInputError("--tls-cert and --tls-key need --tls-ca (the server's CA)")
+        return None
+    if args.protocol != "grpc":
+        raise client_errors.InvalidInputError("--tls-ca applies to --protocol grpc")
+    try:
+        return GrpcTls(args.tls_ca, args.tls_cert, args.tls_key)
+    except ValueError as error:
+        raise client_errors.InvalidInputError(str(error)) from None
+
+
 def _client(args: argparse.Namespace, admin_key: str | None = None):
     from clonedetect.client import CloneDetectorClient
 
@@ -37,6 +55,7 @@ def _client(args: argparse.Namespace, admin_key: str | None = None):
         timeout=args.timeout,
         admin_key=admin_key,
         precision=getattr(args, "precision", "fp32"),
+        tls=_tls(args),
     )
 
 
@@ -69,9 +88,20 @@ def command_serve(args: argparse.Namespace) -> int:
 
     repository = Path(args.model_repository).resolve()
     extra = list(args.triton_args)
-    admin_key = _admin_key(args)
+    admin_key, generated = server.model_control_key(args.host, _admin_key(args))
     if admin_key:
         extra += server.restricted_model_control_arguments(admin_key)
+    if args.grpc_tls_cert or args.grpc_tls_key or args.grpc_tls_client_ca:
+        if not (args.grpc_tls_cert and args.grpc_tls_key):
+            print("clonedetect serve: gRPC TLS needs both --grpc-tls-cert and --grpc-tls-key", file=sys.stderr)
+            return 2
+        extra += server.grpc_tls_arguments(args.grpc_tls_cert, args.grpc_tls_key, args.grpc_tls_client_ca)
+    if generated:
+        print(
+            f"clonedetect: {args.host} is not loopback, so model load/unload needs this admin key "
+            f"(shown once; choose your own with --admin-key or $CLONEDETECT_ADMIN_KEY):\n  {admin_key}",
+            flush=True,
+        )
     try:
         triton = server.local_server(
             repository,
@@ -149,6 +179,7 @@ def command_scan(args: argparse.Namespace) -> int:
                 language=args.language,
                 top_k=args.top_k,
                 min_similarity=args.min_similarity,
+                max_verified=args.max_verified,
                 progress=progress,
                 archive=args.archive,
             )
@@ -200,6 +231,18 @@ def command_reload(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_calibrate(args: argparse.Namespace) -> int:
+    from clonedetect.recalibration_command import recalibrate
+
+    with _client(args, admin_key=_admin_key(args)) as client:
+        report = recalibrate(client, Path(args.pairs), Path(args.model_repository))
+        if args.reload:
+            client.load_model(paths.SCORER_MODEL)
+            report["reloaded"] = paths.SCORER_MODEL
+    _print_json(report)
+    return 0
+
+
 def command_train(args: argparse.Namespace) -> int:
     from clonedetect.training.train import main as train
 
@@ -238,7 +281,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="configs/<name>.pbtxt to use where a model has one (default: bundled; '' for config.pbtxt)",
     )
     serve.add_argument(
-        "--admin-key", help="restrict model load/unload to callers sending this key (default: $CLONEDETECT_ADMIN_KEY)"
+        "--admin-key",
+        help="restrict model load/unload to callers sending this key (default: $CLONEDETECT_ADMIN_KEY; "
+        "on an address other than loopback one is generated and printed when none is given)",
+    )
+    serve.add_argument("--grpc-tls-cert", help="serve gRPC over TLS with this certificate (PEM)")
+    serve.add_argument("--grpc-tls-key", help="the private key (PEM) of --grpc-tls-cert")
+    serve.add_argument(
+        "--grpc-tls-client-ca", help="mutual TLS: accept only gRPC clients with a certificate signed by this CA (PEM)"
     )
     serve.add_argument("--ready-timeout", type=float, default=300.0, help="seconds to wait for the models to load")
     serve.add_argument("--log-file", help="write Triton's log here instead of the terminal")
@@ -292,6 +342,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(reload)
     _add_admin_key_option(reload)
     reload.set_defaults(handler=command_reload)
+
+    from clonedetect.importing.command import add_import_arguments, command_import_model
+
+    import_model = commands.add_parser(
+        "import-model", help="install a fine-tuned HuggingFace or ONNX encoder as new Triton models"
+    )
+    add_import_arguments(import_model)
+    import_model.set_defaults(handler=command_import_model)
+
+    calibrate = commands.add_parser(
+        "calibrate", help="refit the probability on your labelled pairs; install it as the scorer's next version"
+    )
+    calibrate.add_argument("--pairs", required=True, help="CSV with the columns file_a,file_b,label (0 or 1)")
+    calibrate.add_argument(
+        "--model-repository", default=str(paths.MODEL_REPOSITORY), help="the repository the server serves"
+    )
+    calibrate.add_argument("--reload", action="store_true", help="make the new scorer version live at once")
+    _add_connection_options(calibrate)
+    _add_admin_key_option(calibrate)
+    calibrate.set_defaults(handler=command_calibrate)
 
     _add_forwarding_command(commands, "train", "retrain the shipped model (needs the 'train' extra)", command_train)
     _add_forwarding_command(

@@ -9,7 +9,9 @@ version, but no ONNX Runtime backend, so the local server selects the models'
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -138,6 +140,37 @@ def restricted_model_control_arguments(admin_key: str) -> list[str]:
         f"--http-restricted-api=model-repository:{ADMIN_KEY_HEADER}={admin_key}",
         f"--grpc-restricted-protocol=model-repository:{ADMIN_KEY_HEADER}={admin_key}",
     ]
+
+
+def grpc_tls_arguments(certificate: Path | str, key: Path | str, client_ca: Path | str | None = None) -> list[str]:
+    """Triton options for gRPC over TLS with this server certificate and key; with
+    ``client_ca``, mutual TLS: only clients with a certificate signed by it get in."""
+    args = [f"--grpc-server-cert={certificate}", f"--grpc-server-key={key}"]
+    if client_ca is None:
+        return ["--grpc-use-ssl=true", *args]
+    return ["--grpc-use-ssl-mutual=true", *args, f"--grpc-root-cert={client_ca}"]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (``localhost``, 127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def model_control_key(host: str, given: str | None) -> tuple[str | None, bool]:
+    """The admin key that restricts model load/unload, and whether it was generated here.
+
+    A server bound beyond loopback never leaves model control open: without a key given,
+    one is generated (to be shown once). On loopback the given key, if any, applies."""
+    if given:
+        return given, False
+    if is_loopback(host):
+        return None, False
+    return secrets.token_urlsafe(24), True
 
 
 def local_arguments() -> list[str]:

@@ -182,35 +182,33 @@ def ensure_installed(*, force: bool = False, log: Callable[[str], None] = lambda
     return target
 
 
-def dolos_pairs(codes: Sequence[str | Path], language: str, *, timeout: float = RUN_TIMEOUT_S) -> dict[str, np.ndarray]:
-    """Dolos on the whole set ``codes`` at once (sources, or paths to read): symmetric
-    ``[n, n]`` matrices ``similarity`` (diagonal 1), ``longest`` and ``overlap`` (diagonal 0)."""
+def runner_command(heap_mb: int | None = None) -> list[str]:
+    """``node run.mjs``; ``heap_mb`` sets Node's heap limit (``--max-old-space-size``): Dolos
+    holds every pair's shared fingerprints at once, so its memory grows with N² and the
+    default limit runs out between 3,000 and 4,000 programs."""
+    heap = [f"--max-old-space-size={heap_mb}"] if heap_mb else []
+    return [_executable("node"), *heap, str(RUNNER_SCRIPT)]
+
+
+def runner_environment() -> dict[str, str]:
+    """The runner's environment: it finds dolos-lib in the cached install."""
+    return {**os.environ, "CLONEDETECT_DOLOS_DIR": str(install_dir())}
+
+
+def runner_request(codes: Sequence[str | Path], language: str) -> tuple[str, int]:
+    """The runner's stdin for ``codes`` (sources, or paths to read) and the number of programs."""
     if language not in LANGUAGES:
         raise ValueError(f"no Dolos language for {language!r}: known {sorted(LANGUAGES)}")
     sources = [c.read_text(encoding="utf-8", errors="replace") if isinstance(c, Path) else c for c in codes]
-    n = len(sources)
-    if n < 2:
+    if len(sources) < 2:
         raise ValueError("Dolos compares at least two programs")
-    node = _executable("node")
-    if not is_installed():
-        raise DolosUnavailable(f"Dolos {DOLOS_VERSION} is not installed in {install_dir()}: run {INSTALL_HINT}")
-    request = json.dumps({"language": LANGUAGES[language], "files": sources})
-    try:
-        result = subprocess.run(
-            [node, str(RUNNER_SCRIPT)],
-            input=request,
-            env={**os.environ, "CLONEDETECT_DOLOS_DIR": str(install_dir())},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as error:
-        raise DolosUnavailable(f"Dolos took more than {timeout:.0f} s on {n} programs") from error
-    if result.returncode != 0:
-        raise DolosUnavailable(f"the Dolos runner failed (exit {result.returncode}): {result.stderr.strip()[-3000:]}")
-    reply = json.loads(result.stdout)
-    pairs = np.asarray(reply["pairs"], dtype=np.float64).reshape(-1, 5)
+    return json.dumps({"language": LANGUAGES[language], "files": sources}), len(sources)
+
+
+def pairs_from_reply(reply_text: str, n: int) -> dict[str, np.ndarray]:
+    """The runner's stdout as symmetric ``[n, n]`` matrices ``similarity`` (diagonal 1),
+    ``longest`` and ``overlap`` (diagonal 0)."""
+    pairs = np.asarray(json.loads(reply_text)["pairs"], dtype=np.float64).reshape(-1, 5)
     if len(pairs) != n * (n - 1) // 2:
         raise DolosUnavailable(f"Dolos returned {len(pairs)} pairs for {n} programs, expected {n * (n - 1) // 2}")
     rows, cols = pairs[:, 0].astype(int), pairs[:, 1].astype(int)
@@ -221,6 +219,32 @@ def dolos_pairs(codes: Sequence[str | Path], language: str, *, timeout: float = 
         out[name] = matrix
     np.fill_diagonal(out["similarity"], 1.0)
     return out
+
+
+def dolos_pairs(
+    codes: Sequence[str | Path], language: str, *, timeout: float = RUN_TIMEOUT_S, heap_mb: int | None = None
+) -> dict[str, np.ndarray]:
+    """Dolos on the whole set ``codes`` at once (sources, or paths to read): see
+    :func:`pairs_from_reply`. ``heap_mb``: Node's heap limit (default: Node's own)."""
+    request, n = runner_request(codes, language)
+    command = runner_command(heap_mb)
+    if not is_installed():
+        raise DolosUnavailable(f"Dolos {DOLOS_VERSION} is not installed in {install_dir()}: run {INSTALL_HINT}")
+    try:
+        result = subprocess.run(
+            command,
+            input=request,
+            env=runner_environment(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise DolosUnavailable(f"Dolos took more than {timeout:.0f} s on {n} programs") from error
+    if result.returncode != 0:
+        raise DolosUnavailable(f"the Dolos runner failed (exit {result.returncode}): {result.stderr.strip()[-3000:]}")
+    return pairs_from_reply(result.stdout, n)
 
 
 def dolos_pair_similarities(

@@ -150,3 +150,12 @@ def test_bad_code_to_the_verifier_is_rejected_and_names_the_input(raw):
     assert "batch size does not match" in rejected(client, module, unpaired, "clone_verifier")
     result = client.infer("clone_verifier", [inputs[0], code_input(module, [GOOD_CODE], "CODE_B")])
     assert result.as_numpy("VERIFICATION").reshape(-1)[0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("model", ["clone_embed", "clone_compare"])
+def test_more_programs_than_a_request_may_hold_are_rejected(raw, model):
+    client, module = raw
+    programs = [GOOD_CODE] * 65  # max_batch_size is 64 in every model's config
+    names = ["CODE"] if model == "clone_embed" else ["CODE_A", "CODE_B"]
+    message = rejected(client, module, [code_input(module, programs, name) for name in names], model)
+    assert "batch" in message.lower() and "64" in message

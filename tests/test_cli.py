@@ -114,11 +114,13 @@ def free_port_options() -> list[str]:
 
 
 @pytest.mark.integration
-def test_serve_in_the_foreground_with_an_admin_key_then_sigterm_leaves_nothing_running(tmp_path):
+def test_serve_beyond_loopback_generates_an_admin_key_then_sigterm_leaves_nothing_running(tmp_path):
     options = free_port_options()
     http_url = f"127.0.0.1:{options[1]}"
+    env = {k: v for k, v in os.environ.items() if k != "CLONEDETECT_ADMIN_KEY"}
     serve = subprocess.Popen(
-        [*CLI, "serve", *options, "--admin-key", "test-key", "--log-file", str(tmp_path / "triton.log")],
+        [*CLI, "serve", *options, "--host", "0.0.0.0", "--log-file", str(tmp_path / "triton.log")],
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -129,15 +131,18 @@ def test_serve_in_the_foreground_with_an_admin_key_then_sigterm_leaves_nothing_r
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and not any("Ctrl-C" in line for line in banner):
             banner.append(serve.stdout.readline())
-        assert f"HTTP    http://{http_url}" in "".join(banner)
+        assert f"HTTP    http://0.0.0.0:{options[1]}" in "".join(banner)
+        key_line = banner.index(next(line for line in banner if "needs this admin key" in line)) + 1
+        admin_key = banner[key_line].strip()
+        assert len(admin_key) >= 24
         processes = psutil.Process(serve.pid).children(recursive=True)
         assert any("triton_python_backend_stub" in " ".join(p.cmdline()) for p in processes)
 
         denied = run_cli("reload", "code_clone_detector", "--url", http_url)
         assert denied.returncode == 1 and "admin key" in denied.stderr
-        allowed = run_cli("reload", "code_clone_detector", "--url", http_url, "--admin-key", "test-key")
+        allowed = run_cli("reload", "code_clone_detector", "--url", http_url, "--admin-key", admin_key)
         assert allowed.returncode == 0, allowed.stderr
-        assert run_cli("status", "--url", http_url, "--admin-key", "test-key").returncode == 0
+        assert run_cli("status", "--url", http_url, "--admin-key", admin_key).returncode == 0
     finally:
         serve.send_signal(signal.SIGTERM)
         returncode = serve.wait(timeout=60)
@@ -147,3 +152,14 @@ def test_serve_in_the_foreground_with_an_admin_key_then_sigterm_leaves_nothing_r
     assert left == [], f"processes left running: {[p.cmdline() for p in left]}"
     if os.path.exists(f"/proc/{serve.pid}"):
         pytest.fail("clonedetect serve still running")
+
+
+def test_model_control_is_never_open_beyond_loopback():
+    assert server.model_control_key("127.0.0.1", None) == (None, False)
+    assert server.model_control_key("::1", None) == (None, False)
+    assert server.model_control_key("localhost", "mine") == ("mine", False)
+    assert server.model_control_key("0.0.0.0", "mine") == ("mine", False)
+    first, generated = server.model_control_key("0.0.0.0", None)
+    assert generated and len(first) >= 24
+    assert server.model_control_key("10.1.2.3", None)[0] != first  # a new key each time
+    assert server.model_control_key("triton.example.org", None)[1]

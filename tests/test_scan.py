@@ -19,7 +19,7 @@ from clonedetect.paths import PROJECT_ROOT
 from clonedetect.scanning import discover_submissions, run_scan, scan, similarity
 from clonedetect.scanning.authors import authors_of, read_author_map
 from clonedetect.scanning.base_code import BaseCode, base_code_lines, blank_lines, prepare
-from clonedetect.scanning.candidates import exclude_same_author, select_candidates
+from clonedetect.scanning.candidates import cap_candidates, exclude_same_author, select_candidates
 from clonedetect.scanning.clusters import clusters
 from clonedetect.scanning.inputs import SourceFile, read_base_code, submissions_from_mapping
 from clonedetect.scanning.progress import TerminalProgress
@@ -209,6 +209,32 @@ def test_candidates_are_pairs_above_the_floor_plus_each_top_k_never_excluded_one
     assert np.isneginf(np.diag(masked)).all()
 
 
+def test_the_cap_keeps_the_most_similar_candidates_in_their_order():
+    similarity = np.array([[0, 0.9, 0.2, 0.7], [0.9, 0, 0.7, 0.1], [0.2, 0.7, 0, 0.8], [0.7, 0.1, 0.8, 0]])
+    pairs = [(0, 1), (0, 2), (0, 3), (1, 2), (2, 3)]
+    assert cap_candidates(pairs, similarity, None) == (pairs, 0)
+    assert cap_candidates(pairs, similarity, 5) == (pairs, 0)
+    assert cap_candidates(pairs, similarity, 3) == ([(0, 1), (0, 3), (2, 3)], 2)  # 0.7 tie: the first listed
+    assert cap_candidates(pairs, similarity, 1) == ([(0, 1)], 4)
+
+
+def test_max_verified_caps_what_the_server_verifies_and_says_how_many_were_left(capsys):
+    backend = LocalBackend()
+    everything = scan(backend, [str(ASSIGNMENT)], top_k=3, max_verified=None)
+    capped = scan(LocalBackend(), [str(ASSIGNMENT)], top_k=3, max_verified=1)
+    assert len(everything.candidates) > 1 and everything.unverified == 0
+    assert len(capped.candidates) == 1 and capped.unverified == len(everything.candidates) - 1
+    assert capped.candidates[0].similarity == max(p.similarity for p in everything.candidates)
+    assert capped.to_dict()["settings"]["max_verified"] == 1
+    assert "not verified (--max-verified)" in to_table(capped).splitlines()[0]
+    with pytest.raises(InvalidInputError, match="max_verified 0"):
+        scan(backend, [str(ASSIGNMENT)], max_verified=0)
+    with pytest.raises(SystemExit) as exit_status:
+        cli_main(["scan", str(ASSIGNMENT), "--max-verified", "-1"])
+    assert exit_status.value.code == 2
+    assert "negative" in capsys.readouterr().err
+
+
 def test_clusters_are_connected_components_strongest_first():
     edges = [("b", "c", 0.9), ("a", "b", 0.7), ("d", "e", 0.95), ("f", "g", 0.6)]
     found = clusters(edges, order=["a", "b", "c", "d", "e", "f", "g"])
@@ -230,7 +256,9 @@ def test_scan_result_json_schema_csv_and_table():
         "base_code": str(BASE),
         "author_map": None,
         "archive": None,
+        "max_verified": 1000,
     }
+    assert document["summary"]["unverified_candidates"] == 0
     pair = document["pairs"][0]
     assert set(pair) == {
         "a",

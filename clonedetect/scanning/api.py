@@ -30,6 +30,8 @@ def check_settings(settings: ScanSettings) -> None:
         raise InvalidInputError(f"min_similarity {settings.min_similarity} is not a cosine: use a value in [-1, 1]")
     if settings.top_k < 0:
         raise InvalidInputError(f"top_k {settings.top_k} is negative: use 0 (none) or more")
+    if settings.max_verified is not None and settings.max_verified < 1:
+        raise InvalidInputError(f"max_verified {settings.max_verified} is not positive: use 1 or more, or None (all)")
     if settings.language is not None and settings.language not in LANGUAGES:
         raise InvalidInputError(f"unknown language {settings.language!r}: use one of {', '.join(LANGUAGES)}")
 
@@ -84,6 +86,7 @@ def scan(
     min_similarity: float = ScanSettings.min_similarity,
     progress: Progress | None = None,
     archive: str | os.PathLike | ArchiveStore | None = None,
+    max_verified: int | None = ScanSettings.max_verified,
 ) -> ScanResult:
     """Scan an assignment on the server behind ``backend`` (a ``CloneDetectorClient``).
 
@@ -91,13 +94,22 @@ def scan(
     name: code}}``. ``base_code``: a directory, or ``{file name: code}``. ``authors``: a
     ``submission,author`` CSV, or ``{submission: author}``. ``archive``: past submissions
     to compare with too (a location as ``clonedetect archive`` takes, or an opened store).
+    ``max_verified``: verify at most this many candidates among the submissions, the most
+    similar (None: every one).
     Raises ``InvalidInputError`` for unusable input; unusable files are listed in
     ``result.skipped``.
     """
     store = _archive(archive)
     archive_label = None if store is None else store.location
     settings = ScanSettings(
-        threshold, min_similarity, top_k, language, _label(base_code), _label(authors), archive_label
+        threshold,
+        min_similarity,
+        top_k,
+        language,
+        _label(base_code),
+        _label(authors),
+        archive_label,
+        max_verified,
     )
     check_settings(settings)
     found = _submissions(submissions, language, 1 if store is not None else 2)

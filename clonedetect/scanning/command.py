@@ -13,6 +13,14 @@ from clonedetect.scanning.languages import LANGUAGES
 from clonedetect.scanning.result import ScanResult, ScanSettings
 
 
+def _max_verified(value: str) -> int | None:
+    """``--max-verified``: a count, 0 for no cap (None in the library and the JSON)."""
+    count = int(value)
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative: use 0 (all) or more")
+    return count or None
+
+
 def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("submissions", nargs="+", metavar="SUBMISSIONS", help="directories, one submission per entry")
     parser.add_argument("--base-code", metavar="DIR", help="code handed to every student: never evidence")
@@ -34,6 +42,13 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
         default=ScanSettings.min_similarity,
         metavar="COSINE",
         help="also verify every pair with at least this cosine (default 0.6)",
+    )
+    parser.add_argument(
+        "--max-verified",
+        type=_max_verified,
+        default=ScanSettings.max_verified,
+        metavar="N",
+        help=f"verify at most N candidate pairs, the most similar (default {ScanSettings.max_verified}; 0: all)",
     )
     parser.add_argument(
         "--archive", metavar="PATH_OR_URL", help="also compare with the past submissions of this archive"

@@ -18,7 +18,7 @@ import numpy as np
 from clonedetect.client.protocol import Comparison
 from clonedetect.scanning.authors import authors_of
 from clonedetect.scanning.base_code import BaseCode, PreparedFile, prepare
-from clonedetect.scanning.candidates import exclude_same_author, select_candidates
+from clonedetect.scanning.candidates import cap_candidates, exclude_same_author, select_candidates
 from clonedetect.scanning.clusters import clusters
 from clonedetect.scanning.inputs import Skipped, Submission
 from clonedetect.scanning.languages import family
@@ -124,19 +124,21 @@ def _with_archive(archive, names, files, embeddings, authors, settings, backend,
     return archive_pairs(archive, names, files, embeddings, authors, settings, backend, in_slices)
 
 
-def _candidates(names, files, authors, archive, settings, backend, progress) -> list[PairReport]:
-    """Every verified pair: among the compared submissions, and with the archive."""
+def _candidates(names, files, authors, archive, settings, backend, progress) -> tuple[list[PairReport], int]:
+    """Every verified pair (among the compared submissions, and with the archive), and
+    how many candidates among the submissions ``max_verified`` left unverified."""
     if len(files) < (1 if archive is not None else 2):
-        return []
+        return [], 0
     embeddings, layout = _embed(files, backend, progress)
-    pairs = []
+    pairs, unverified = [], 0
     if len(files) > 1:
         similarity = exclude_same_author(submission_similarity(embeddings, layout), authors)
         chosen = select_candidates(similarity, settings.min_similarity, settings.top_k)
+        chosen, unverified = cap_candidates(chosen, similarity, settings.max_verified)
         pairs += _verify(names, files, embeddings, layout, chosen, backend, progress)
     if archive is not None:
         pairs += _with_archive(archive, names, files, embeddings, authors, settings, backend, progress)
-    return pairs
+    return pairs, unverified
 
 
 def _ranked(pairs: list[PairReport]) -> tuple[PairReport, ...]:
@@ -166,8 +168,9 @@ def run_scan(
     active = [index for index, files in enumerate(prepared) if any(f.compared for f in files)]
     files = [[f for f in prepared[index] if f.compared] for index in active]
     scanned = ([names[i] for i in active], files, [author_of[i] for i in active])
-    candidates = _ranked(_candidates(*scanned, archive, settings, backend, progress))
+    verified, unverified = _candidates(*scanned, archive, settings, backend, progress)
+    candidates = _ranked(verified)
     reported = tuple(p for p in candidates if p.probability >= settings.threshold)
     order = names + [p.b for p in reported if p.archived is not None]
     found = clusters([(p.a, p.b, p.probability) for p in reported], order)
-    return ScanResult(settings, reports, tuple(skipped), candidates, reported, tuple(found))
+    return ScanResult(settings, reports, tuple(skipped), candidates, reported, tuple(found), unverified)

@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from clonedetect.client.errors import InvalidInputError
+from clonedetect.preprocessing.comments import comment_spans
 from clonedetect.preprocessing.validation import MAX_CODE_BYTES
 from clonedetect.scanning.languages import language_of, unsupported_reason
-from clonedetect.token_sequence import token_sequence
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,18 @@ class Discovery:
     skipped: tuple[Skipped, ...]
 
 
+def has_code(text: str) -> bool:
+    """Whether any character outside comments is not whitespace: exactly when the token
+    sequence (every such character starts a token) is not empty, without tokenizing the
+    file a second time (the scan tokenizes it once, to blank base code and count tokens)."""
+    position = 0
+    for start, end in comment_spans(text):
+        if text[position:start].strip():
+            return True
+        position = end
+    return bool(text[position:].strip())
+
+
 def source_file(path: str, raw: bytes | str, language: str | None = None) -> SourceFile | Skipped:
     """``raw`` as a usable source file, or the reason it is not one."""
     detected = language_of(path, language)
@@ -66,7 +78,7 @@ def source_file(path: str, raw: bytes | str, language: str | None = None) -> Sou
             return Skipped(path, f"not valid UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})")
     if not raw.strip():
         return Skipped(path, "empty")
-    if not token_sequence(raw).symbols:
+    if not has_code(raw):
         return Skipped(path, "no code, only comments")
     return SourceFile(path, detected, raw)
 

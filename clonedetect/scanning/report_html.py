@@ -95,6 +95,7 @@ def summary_section(result: ScanResult) -> str:
             ("pairs verified", str(summary["candidate_pairs"])),
             ("pairs reported", f"{summary['reported_pairs']} (probability >= {settings.threshold})"),
             ("candidates", f"cosine >= {settings.min_similarity}, or among each submission's {settings.top_k} nearest"),
+            ("candidates not verified", f"{result.unverified} (the least similar, over --max-verified)"),
             ("base code", settings.base_code or "none"),
             ("base code removed", _base_code_share(result)),
             ("author map", settings.author_map or "none"),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from clonedetect.scanning.clusters import Cluster
 from clonedetect.scanning.inputs import Skipped
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _rounded(value: float) -> float:
@@ -24,6 +24,7 @@ class ScanSettings:
     base_code: str | None = None  # where the base code came from (a directory, or "(in memory)")
     author_map: str | None = None  # likewise for the author map
     archive: str | None = None  # the archive of past submissions also compared with (its location)
+    max_verified: int | None = 1000  # candidates among the submissions verified at most (the most similar); None: all
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -128,6 +129,7 @@ class ScanResult:
     candidates: tuple[PairReport, ...]  # every verified pair, ranked
     pairs: tuple[PairReport, ...]  # the reported ones: probability >= threshold, ranked
     clusters: tuple[Cluster, ...]
+    unverified: int = 0  # candidates among the submissions left unverified by settings.max_verified
 
     def to_dict(self) -> dict:
         return {
@@ -139,6 +141,7 @@ class ScanResult:
                 "skipped": len(self.skipped),
                 "candidate_pairs": len(self.candidates),
                 "reported_pairs": len(self.pairs),
+                "unverified_candidates": self.unverified,
             },
             "submissions": [s.to_dict() for s in self.submissions],
             "skipped": [s.to_dict() for s in self.skipped],

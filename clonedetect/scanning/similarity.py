@@ -36,6 +36,14 @@ def _masked_cosines(rows: np.ndarray, columns: np.ndarray, families_rows, famili
     return cosines
 
 
+def _max_per_group(values: np.ndarray, starts: np.ndarray, axis: int) -> np.ndarray:
+    """``np.maximum.reduceat`` over groups beginning at ``starts``; skipped when every group
+    is one row (one file per submission, the usual case), where it would only copy, slowly."""
+    if len(starts) == values.shape[axis]:
+        return values
+    return np.maximum.reduceat(values, starts, axis=axis)
+
+
 def submission_similarity(embeddings: np.ndarray, layout: FileLayout) -> np.ndarray:
     """``[S, S]`` float32: the highest cosine over the two submissions' file pairs of one
     language family (``-inf`` where they have none). The diagonal is not meaningful."""
@@ -45,11 +53,11 @@ def submission_similarity(embeddings: np.ndarray, layout: FileLayout) -> np.ndar
     for first in range(0, len(embeddings), BLOCK_ROWS):
         block = slice(first, first + BLOCK_ROWS)
         cosines = _masked_cosines(embeddings[block], embeddings, layout.families[block], layout.families)
-        per_submission = np.maximum.reduceat(cosines, column_starts, axis=1)
+        per_submission = _max_per_group(cosines, column_starts, axis=1)
         block_owners = owners[block]
         changes = np.flatnonzero(np.r_[True, block_owners[1:] != block_owners[:-1]])
         rows = block_owners[changes]
-        result[rows] = np.maximum(result[rows], np.maximum.reduceat(per_submission, changes, axis=0))
+        result[rows] = np.maximum(result[rows], _max_per_group(per_submission, changes, axis=0))
     return result
 
 

@@ -61,7 +61,8 @@ def to_table(result: ScanResult) -> str:
     summary = result.to_dict()["summary"]
     lines = [
         f"{summary['submissions']} submissions ({summary['files']} files), {summary['candidate_pairs']} pairs "
-        f"verified, {summary['reported_pairs']} reported (probability >= {result.settings.threshold})",
+        f"verified, {summary['reported_pairs']} reported (probability >= {result.settings.threshold})"
+        + (f"; {result.unverified} less similar candidates not verified (--max-verified)" if result.unverified else ""),
         "",
         *_pair_lines(result),
         *_cluster_lines(result),

@@ -1,0 +1,61 @@
+"""Where an import goes in a model repository, and moving it there only once it is complete.
+
+A name is new, or an earlier import of the same name (it has ``imports.json``): then the
+import becomes the next version of its three models. Everything is built in a staging
+folder first; a failed import leaves the repository as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from clonedetect.importing.errors import ImportModelError
+from clonedetect.importing.model_card import IMPORTS_FILE
+from clonedetect.importing.model_configs import ModelNames
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
+@dataclass(frozen=True)
+class InstallPlan:
+    repository: Path
+    names: ModelNames
+    version: int
+
+    def model_folders(self) -> list[str]:
+        return [self.names.encoder, self.names.tokenizer, self.names.embed]
+
+
+def plan_install(repository: Path, name: str) -> InstallPlan:
+    """The names and the version an import of ``name`` into ``repository`` gets."""
+    if not repository.is_dir():
+        raise ImportModelError(f"model repository {repository} does not exist or is not a folder")
+    if not NAME_PATTERN.fullmatch(name):
+        raise ImportModelError(f"--name {name!r}: use letters, digits, '_' and '-' (a Triton model name)")
+    names = ModelNames(name)
+    earlier = (repository / name / IMPORTS_FILE).is_file()
+    for folder in (names.encoder, names.tokenizer, names.embed):
+        if (repository / folder).exists() and not earlier:
+            raise ImportModelError(
+                f"model {folder!r} already exists in {repository} and is not an import: choose another --name"
+            )
+    versions = [int(p.name) for p in (repository / name).glob("*") if p.is_dir() and p.name.isdigit()]
+    return InstallPlan(repository, names, max(versions, default=0) + 1)
+
+
+def install(plan: InstallPlan, staged: Path) -> None:
+    """Move the staged models into the repository: version folders first, then the configs
+    and cards, so a config never names a version that is not there yet."""
+    for model in plan.model_folders():
+        target = plan.repository / model
+        target.mkdir(exist_ok=True)
+        shutil.move(str(staged / model / str(plan.version)), str(target / str(plan.version)))
+    for model in plan.model_folders():
+        for path in sorted((staged / model).rglob("*")):
+            if path.is_file():
+                destination = plan.repository / model / path.relative_to(staged / model)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, destination)
