@@ -64,7 +64,8 @@ def test_the_csv_is_checked_row_by_row(tmp_path):
 
 def _labelled_folder(folder, copies: int = 14, independent: int = 14):
     """Real POJ-104 programs: renamed copies (1) and solutions of the same problem (0)."""
-    programs = [p for p in data.poj104_programs("valid") if p.label == data.poj104_programs("valid")[0].label]
+    valid = data.poj104_programs("valid")
+    programs = [p for p in valid if p.label == valid[0].label]
     rng = random.Random(0)
     rows = ["file_a,file_b,label"]
     for k in range(copies + independent):
