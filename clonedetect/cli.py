@@ -86,7 +86,7 @@ def _print_json(payload) -> None:
 def command_serve(args: argparse.Namespace) -> int:
     from clonedetect import server
 
-    repository = Path(args.model_repository).resolve()
+    repository = server.repository_location(args.model_repository)
     extra = list(args.triton_args)
     admin_key, generated = server.model_control_key(args.host, _admin_key(args))
     if admin_key:
@@ -231,6 +231,19 @@ def command_reload(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_publish(args: argparse.Namespace) -> int:
+    from clonedetect.publishing import PublishError, publish
+
+    if (args.model is None) != (args.version is None):
+        raise client_errors.InvalidInputError("--model and --version go together: one model version, or neither")
+    try:
+        keys = publish(Path(args.model_repository), args.to, args.model, args.version)
+    except PublishError as error:
+        raise client_errors.InvalidInputError(str(error)) from None
+    _print_json({"published": args.to, "files": len(keys), "model": args.model, "version": args.version})
+    return 0
+
+
 def command_calibrate(args: argparse.Namespace) -> int:
     from clonedetect.recalibration_command import recalibrate
 
@@ -270,7 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the bundled Triton server in the foreground")
-    serve.add_argument("--model-repository", default=str(paths.MODEL_REPOSITORY))
+    serve.add_argument(
+        "--model-repository",
+        default=str(paths.MODEL_REPOSITORY),
+        help="a folder, or s3://bucket/prefix (endpoint from $AWS_ENDPOINT_URL), s3://host:port/bucket/prefix, "
+        "gs://bucket/prefix, as://account/container/prefix",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 for all)")
     serve.add_argument("--http-port", type=int, default=server.DEFAULT_PORTS["http"])
     serve.add_argument("--grpc-port", type=int, default=server.DEFAULT_PORTS["grpc"])
@@ -350,6 +368,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_import_arguments(import_model)
     import_model.set_defaults(handler=command_import_model)
+
+    publish = commands.add_parser("publish", help="upload the model repository (or one model version) to S3/GCS/Azure")
+    publish.add_argument("--model-repository", default=str(paths.MODEL_REPOSITORY))
+    publish.add_argument(
+        "--to", required=True, help="s3://bucket/prefix, gs://bucket/prefix or as://account/container/prefix"
+    )
+    publish.add_argument("--model", help="publish only this model's configuration and --version")
+    publish.add_argument("--version", type=int, help="the version folder of --model to publish")
+    publish.set_defaults(handler=command_publish)
 
     calibrate = commands.add_parser(
         "calibrate", help="refit the probability on your labelled pairs; install it as the scorer's next version"

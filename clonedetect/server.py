@@ -197,6 +197,28 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
+REMOTE_SCHEMES = ("s3", "gs", "as")  # object stores Triton reads a repository from itself
+
+
+def is_remote(location: str | Path) -> bool:
+    return isinstance(location, str) and location.split("://", 1)[0] in REMOTE_SCHEMES and "://" in location
+
+
+def repository_location(location: str | Path) -> str | Path:
+    """What ``--model-repository`` gets: a local folder, resolved, or an object-store URL.
+
+    ``s3://bucket/prefix`` with ``AWS_ENDPOINT_URL`` set (an S3-compatible endpoint, the
+    standard variable) becomes Triton's own form ``s3://host:port/bucket/prefix``."""
+    if not is_remote(location):
+        return Path(location).resolve()
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    scheme, rest = location.split("://", 1)
+    if scheme != "s3" or not endpoint or ":" in rest.split("/", 1)[0]:
+        return location
+    host = endpoint.split("://", 1)[-1].rstrip("/")
+    return f"s3://{host}/{rest}"
+
+
 def check_repository(model_repository: Path) -> None:
     """Fail early, with a clear message, on a repository Triton would not load."""
     if not model_repository.is_dir():
@@ -299,7 +321,7 @@ class TritonProcess:
 
 
 def local_server(
-    model_repository: Path = MODEL_REPOSITORY,
+    model_repository: Path | str = MODEL_REPOSITORY,
     *,
     host: str = "127.0.0.1",
     http_port: int = DEFAULT_PORTS["http"],
@@ -309,8 +331,10 @@ def local_server(
     extra: tuple[str, ...] = (),
     log_path: Path | None = None,
 ) -> TritonProcess:
-    """A :class:`TritonProcess` (not yet started) for the bundled server on ``model_repository``."""
-    check_repository(Path(model_repository))
+    """A :class:`TritonProcess` (not yet started) for the bundled server on ``model_repository``
+    (a folder, or an object-store URL that Triton reads itself: :func:`repository_location`)."""
+    if not is_remote(model_repository):
+        check_repository(Path(model_repository))
     args = (
         server_arguments(
             model_repository,
@@ -327,7 +351,7 @@ def local_server(
 
 
 def start_on_free_ports(
-    model_repository: Path = MODEL_REPOSITORY,
+    model_repository: Path | str = MODEL_REPOSITORY,
     *,
     log_path: Path,
     extra: tuple[str, ...] = (),

@@ -1,0 +1,104 @@
+"""Object storage on real parts: a local S3-compatible server (moto, stopped by PID), the
+repository published to it, Triton serving straight from it, a new scorer version
+published and made live by a reload."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clonedetect import paths, server
+from clonedetect.cli import main
+from clonedetect.client import CloneDetectorClient
+from clonedetect.publishing import PublishError, parse_target, repository_files
+from clonedetect.scoring import Calibration
+
+BUCKET = "models"
+CODE_A = "int sum(int *v, int n) { int s = 0; for (int i = 0; i < n; i++) s += v[i]; return s; }\n"
+CODE_B = "int total(int *w, int m) { int t = 0; for (int k = 0; k < m; k++) t += w[k]; return t; }\n"
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    """``moto_server`` on a free loopback port; its URL. Stopped by PID."""
+    port = server.free_port()
+    moto = Path(sys.executable).parent / "moto_server"
+    process = subprocess.Popen(
+        [str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def s3_environment(s3_endpoint, monkeypatch):
+    import boto3
+
+    for name, value in {
+        "AWS_ENDPOINT_URL": s3_endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3")
+    client.create_bucket(Bucket=BUCKET)
+    return client
+
+
+def test_targets_and_the_files_of_one_version(tmp_path):
+    assert parse_target("s3://models/clonedetect/prod").prefix == "clonedetect/prod"
+    assert parse_target("as://account/container/p").bucket == "account/container"
+    with pytest.raises(PublishError, match="use s3://bucket/prefix"):
+        parse_target("ftp://models")
+    files = repository_files(paths.MODEL_REPOSITORY, paths.SCORER_MODEL, 1)
+    assert f"{paths.SCORER_MODEL}/config.pbtxt" in files and f"{paths.SCORER_MODEL}/1/calibration.json" in files
+    assert not any("__pycache__" in f for f in files) and all(f.startswith(paths.SCORER_MODEL) for f in files)
+    with pytest.raises(PublishError, match="does not exist"):
+        repository_files(paths.MODEL_REPOSITORY, paths.SCORER_MODEL, 9)
+
+
+@pytest.mark.integration
+def test_publish_serve_from_s3_publish_a_version_and_reload(tmp_path, s3_environment, capsys):
+    repository = tmp_path / "model_repository"
+    shutil.copytree(paths.MODEL_REPOSITORY, repository, ignore=shutil.ignore_patterns("__pycache__"))
+    url = f"s3://{BUCKET}/clonedetect"
+    assert main(["publish", "--model-repository", str(repository), "--to", url]) == 0
+    assert json.loads(capsys.readouterr().out)["files"] > 20
+    location = server.repository_location(url)
+    assert location.startswith("s3://127.0.0.1:")  # Triton's host:port form, from AWS_ENDPOINT_URL
+    triton = server.start_on_free_ports(location, log_path=tmp_path / "triton.log", timeout=300)
+    try:
+        with CloneDetectorClient(triton.http_url) as client:
+            before = client.compare(CODE_A, CODE_B)
+            assert client.embed([CODE_A]).shape == (1, 384)
+            # A new scorer version, published alone, becomes live with a reload.
+            version = repository / paths.SCORER_MODEL / "2"
+            shutil.copytree(repository / paths.SCORER_MODEL / "1", version)
+            stricter = Calibration((5.0, 5.0), -9.0)
+            stricter.save(version / paths.CALIBRATION_FILE)
+            publish = ["publish", "--model-repository", str(repository), "--to", url]
+            assert main([*publish, "--model", paths.SCORER_MODEL, "--version", "2"]) == 0
+            client.load_model(paths.SCORER_MODEL)
+            after = client.compare(CODE_A, CODE_B)
+            expected = stricter.probability(np.array([after.similarity]), np.array([after.verification]))[0]
+            assert after.probability == pytest.approx(float(expected), abs=1e-5)
+            assert after.probability != pytest.approx(before.probability, abs=1e-3)
+    finally:
+        triton.stop()
