@@ -8,7 +8,8 @@ class ClonedetectError(Exception):
 
 
 class ServerUnavailableError(ClonedetectError):
-    """No Triton server answers at the URL."""
+    """No Triton server answers at the URL, or it is over capacity and shed the request
+    (the message says which; retry a shed request after a short backoff)."""
 
 
 class ModelNotReadyError(ClonedetectError):

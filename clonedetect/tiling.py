@@ -40,6 +40,12 @@ MAX_STEPS_PER_ROUND = 2_000_000
 """Token comparisons one round may spend extending matches; a round that runs out keeps the
 longest matches found so far. With the seed limit this bounds the work on pathological
 input (periodic code has a matching diagonal every period)."""
+MAX_WORK_PER_PAIR = 3_000_000
+"""Positions scanned plus token comparisons that all rounds of one pair may spend together.
+Each round finds the longest remaining matches, one round per distinct tile length, and
+scans both sequences: two ~20,000-token programs built of blocks of ever-growing length
+took 185 rounds and 8 s without it (docs/RELIABILITY.md). A pair that runs out keeps the
+tiles found so far, its longest, and loses only the shortest."""
 
 
 def _extend(a, b, marked_a, marked_b, i: int, j: int, n: int) -> int:
@@ -48,8 +54,9 @@ def _extend(a, b, marked_a, marked_b, i: int, j: int, n: int) -> int:
     return n
 
 
-def _longest_matches(a, b, marked_a, marked_b, min_match) -> tuple[int, list[Tile]]:
-    """The longest runs of equal unmarked tokens (at least ``min_match``), all of that length."""
+def _longest_matches(a, b, marked_a, marked_b, min_match) -> tuple[int, list[Tile], int]:
+    """The longest runs of equal unmarked tokens (at least ``min_match``), all of that length,
+    and the token comparisons spent finding them."""
     grams = _unmarked_grams(b, marked_b, min_match)
     longest, found, steps = min_match, [], 0
     for i in range(len(a) - min_match + 1):
@@ -66,7 +73,7 @@ def _longest_matches(a, b, marked_a, marked_b, min_match) -> tuple[int, list[Til
                 found.append(Tile(i, j, n))
         if steps > MAX_STEPS_PER_ROUND:
             break
-    return longest, found
+    return longest, found, steps
 
 
 def greedy_string_tiling(a: Sequence[str], b: Sequence[str], min_match: int) -> list[Tile]:
@@ -78,8 +85,10 @@ def greedy_string_tiling(a: Sequence[str], b: Sequence[str], min_match: int) -> 
     b_ids = [codes.setdefault(s, len(codes)) for s in b]
     marked_a, marked_b = bytearray(len(a)), bytearray(len(b))
     tiles: list[Tile] = []
+    work = 0
     while True:
-        longest, matches = _longest_matches(a_ids, b_ids, marked_a, marked_b, min_match)
+        longest, matches, steps = _longest_matches(a_ids, b_ids, marked_a, marked_b, min_match)
+        work += len(a) + len(b) + steps
         for tile in matches:
             span_a = range(tile.start_a, tile.start_a + tile.length)
             span_b = range(tile.start_b, tile.start_b + tile.length)
@@ -90,5 +99,5 @@ def greedy_string_tiling(a: Sequence[str], b: Sequence[str], min_match: int) -> 
             for j in span_b:
                 marked_b[j] = 1
             tiles.append(tile)
-        if not matches or longest == min_match:
+        if not matches or longest == min_match or work > MAX_WORK_PER_PAIR:
             return tiles
