@@ -39,20 +39,17 @@ def serving_form(model: CodeEncoder) -> CodeEncoder:
     return slim
 
 
-def export_onnx(model: CodeEncoder, output: Path) -> Path:
-    """Write ``model`` (its :func:`serving_form`) as ONNX with dynamic batch and token axes
-    (the graph windows inside)."""
-    model = serving_form(model.eval()).eval()
-    example_ids = torch.randint(1, model.config.vocab_size, (2, model.config.window + 7))
-    example_mask = torch.ones_like(example_ids)
-    output.parent.mkdir(parents=True, exist_ok=True)
+def export_graph(module: torch.nn.Module, example_ids: torch.Tensor, example_mask: torch.Tensor, output: Path) -> None:
+    """``module`` (ids, mask -> one embedding per program) as ONNX with the serving
+    interface's names (:data:`INPUT_NAMES`, :data:`OUTPUT_NAME`) and dynamic batch and
+    token axes; the project's encoder and imported encoders are exported alike."""
     dynamic = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # The TorchScript exporter: the dynamo exporter names an internal value
         # "embedding", which clashes with the output name this interface fixes.
         torch.onnx.export(
-            model,
+            module,
             (example_ids, example_mask),
             str(output),
             input_names=INPUT_NAMES,
@@ -61,6 +58,16 @@ def export_onnx(model: CodeEncoder, output: Path) -> Path:
             opset_version=OPSET,
             dynamo=False,
         )
+
+
+def export_onnx(model: CodeEncoder, output: Path) -> Path:
+    """Write ``model`` (its :func:`serving_form`) as ONNX with dynamic batch and token axes
+    (the graph windows inside)."""
+    model = serving_form(model.eval()).eval()
+    example_ids = torch.randint(1, model.config.vocab_size, (2, model.config.window + 7))
+    example_mask = torch.ones_like(example_ids)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    export_graph(model, example_ids, example_mask, output)
     _finish(output, {WINDOW_METADATA_KEY: str(model.config.window)}, model.config.output_dim)
     return output
 

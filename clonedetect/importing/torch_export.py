@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from clonedetect.importing.exported import ExportedEncoder
 from clonedetect.importing.huggingface_source import HuggingFaceSource
-
-INPUT_NAMES = ["input_ids", "attention_mask"]
-OUTPUT_NAME = "embedding"
-# As training/export.py: onnxruntime >= 1.17 (the project's floor) runs it, on CPU and GPU.
-OPSET = 17
 
 
 def pooled_windows(model, window: int, pad_id: int):
@@ -45,24 +39,13 @@ def export_huggingface(source: HuggingFaceSource, pad_id: int, output: Path) -> 
     """Write the pooled encoder as ONNX with dynamic batch and token axes."""
     import torch
 
+    from clonedetect.training.export import export_graph
+
     module = pooled_windows(source.model, source.window, pad_id)
     example_ids = torch.full((2, 2 * source.window), pad_id + 1)
     example_mask = torch.ones_like(example_ids)
     example_mask[1, source.window + 3 :] = 0
-    dynamic = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        # The TorchScript exporter, as training/export.py uses, for the same fixed names.
-        torch.onnx.export(
-            module,
-            (example_ids, example_mask),
-            str(output),
-            input_names=INPUT_NAMES,
-            output_names=[OUTPUT_NAME],
-            dynamic_axes={**dynamic, OUTPUT_NAME: {0: "batch"}},
-            opset_version=OPSET,
-            dynamo=False,
-        )
+    export_graph(module, example_ids, example_mask, output)
     return ExportedEncoder(
         onnx_path=output,
         window=source.window,
