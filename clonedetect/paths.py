@@ -55,3 +55,11 @@ def encoder_file(repository: Path = MODEL_REPOSITORY, version: int = FP32_VERSIO
 
 def calibration_file(repository: Path = MODEL_REPOSITORY) -> Path:
     return Path(repository) / SCORER_MODEL / "1" / CALIBRATION_FILE
+
+
+def model_versions(model: str, repository: Path = MODEL_REPOSITORY) -> list[int]:
+    """The numbered version folders of ``model`` in ``repository``, ascending (none: [])."""
+    folder = Path(repository) / model
+    if not folder.is_dir():
+        return []
+    return sorted(int(p.name) for p in folder.iterdir() if p.is_dir() and p.name.isdigit())

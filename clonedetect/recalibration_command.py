@@ -51,14 +51,9 @@ def read_labelled_pairs(csv_path: Path) -> tuple[list[tuple[bytes, bytes]], np.n
     return pairs, np.array(labels)
 
 
-def scorer_versions(repository: Path) -> list[int]:
-    folder = Path(repository) / paths.SCORER_MODEL
-    return sorted(int(p.name) for p in folder.iterdir() if p.is_dir() and p.name.isdigit())
-
-
 def install_version(repository: Path, calibration: Calibration, report: dict) -> int:
     """Write ``calibration`` as the scorer's next version (its adapter copied from the latest)."""
-    latest = scorer_versions(repository)[-1]
+    latest = paths.model_versions(paths.SCORER_MODEL, repository)[-1]
     folder = Path(repository) / paths.SCORER_MODEL
     staging = folder / f".{latest + 1}.staging"
     shutil.rmtree(staging, ignore_errors=True)
@@ -76,7 +71,7 @@ def recalibrate(client, csv_path: Path, repository: Path) -> dict:
     comparisons = client.compare_many(pairs)
     similarity = np.array([c.similarity for c in comparisons])
     verification = np.array([c.verification for c in comparisons])
-    live_version = scorer_versions(repository)[-1]
+    live_version = paths.model_versions(paths.SCORER_MODEL, repository)[-1]
     live = Calibration.load(Path(repository) / paths.SCORER_MODEL / str(live_version) / paths.CALIBRATION_FILE)
     try:
         result = refit(similarity, verification, labels, live)

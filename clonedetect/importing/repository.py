@@ -12,6 +12,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from clonedetect import paths
 from clonedetect.importing.errors import ImportModelError
 from clonedetect.importing.model_card import IMPORTS_FILE
 from clonedetect.importing.model_configs import ModelNames
@@ -42,8 +43,7 @@ def plan_install(repository: Path, name: str) -> InstallPlan:
             raise ImportModelError(
                 f"model {folder!r} already exists in {repository} and is not an import: choose another --name"
             )
-    versions = [int(p.name) for p in (repository / name).glob("*") if p.is_dir() and p.name.isdigit()]
-    return InstallPlan(repository, names, max(versions, default=0) + 1)
+    return InstallPlan(repository, names, max(paths.model_versions(name, repository), default=0) + 1)
 
 
 def install(plan: InstallPlan, staged: Path) -> None:
