@@ -7,7 +7,6 @@ exact command line the rendered Deployment carries.
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import re
 import urllib.error
@@ -15,39 +14,43 @@ import urllib.request
 
 import helm_python
 import jsonschema
-import kubernetes_validate
 import pytest
 import yaml
-from kubernetes_validate.utils import latest_version
 
 from clonedetect.cli import main as cli_main
-from clonedetect.paths import MODEL_REPOSITORY, PROJECT_ROOT
-from clonedetect.server import (
-    RESPONSE_CACHE_BYTES,
-    ServerError,
-    TritonProcess,
-    check_repository,
-    free_port,
-    local_arguments,
-    server_arguments,
+from clonedetect.paths import MODEL_REPOSITORY
+from clonedetect.server import RESPONSE_CACHE_BYTES, ServerError, TritonProcess, check_repository, server_arguments
+from tests.helm_rendering import (
+    CHART_DIR,
+    CRD_KINDS,
+    FULLNAME,
+    KUBE_VERSIONS,
+    NAMESPACE,
+    arg_values,
+    container_env,
+    deep_merge,
+    free_ports,
+    kinds,
+    local_command_line,
+    notes,
+    one,
+    pod_spec,
+    render,
+    rendered_secrets,
+    triton,
+    triton_args,
+    validate_all,
 )
 
-CHART_DIR = PROJECT_ROOT / "helm" / "clonedetect"
 CI_DIR = CHART_DIR / "ci"
-RELEASE = "cd"
-NAMESPACE = "ml"
-FULLNAME = f"{RELEASE}-clonedetect"
-
-KUBE_VERSIONS = ["1.30.0", latest_version()]
-# Prometheus Operator CRDs: kubernetes-validate has no schema for them; their
-# structure is asserted by the tests below instead.
-CRD_KINDS = {"ServiceMonitor", "PodMonitor", "PrometheusRule"}
+PRODUCTION_VALUES = CHART_DIR / "examples" / "production.yaml"
 
 PROFILES = {
     "default": {},
     "cpu": yaml.safe_load((CI_DIR / "cpu-values.yaml").read_text()),
     "gpu": yaml.safe_load((CI_DIR / "gpu-values.yaml").read_text()),
     "full": yaml.safe_load((CI_DIR / "full-values.yaml").read_text()),
+    "production": yaml.safe_load(PRODUCTION_VALUES.read_text()),
 }
 
 # Other model-repository sources, rendered and validated like the profiles.
@@ -90,59 +93,6 @@ def chart():
         yield loaded
 
 
-def deep_merge(base: dict, override: dict) -> dict:
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
-def render(chart, values: dict | None = None, **kwargs) -> list[dict]:
-    """Every manifest the chart renders for ``values`` (NOTES.txt left out)."""
-    out = chart.render(values or {}, name=RELEASE, namespace=NAMESPACE, **kwargs)
-    docs = []
-    for path, text in sorted(out.items()):
-        if path.endswith("NOTES.txt"):
-            continue
-        docs.extend(doc for doc in yaml.safe_load_all(text) if doc)
-    return docs
-
-
-def notes(chart, values: dict | None = None) -> str:
-    out = chart.render(values or {}, name=RELEASE, namespace=NAMESPACE)
-    return next(text for path, text in out.items() if path.endswith("NOTES.txt"))
-
-
-def one(docs: list[dict], kind: str, name: str | None = None) -> dict:
-    found = [d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
-    assert len(found) == 1, f"expected one {kind} {name or ''}, found {[d['metadata']['name'] for d in found]}"
-    return found[0]
-
-
-def kinds(docs: list[dict]) -> list[str]:
-    return sorted(f"{d['kind']}/{d['metadata']['name']}" for d in docs)
-
-
-def pod_spec(docs: list[dict]) -> dict:
-    return one(docs, "Deployment")["spec"]["template"]["spec"]
-
-
-def triton(docs: list[dict]) -> dict:
-    containers = pod_spec(docs)["containers"]
-    return next(c for c in containers if c["name"] == "triton")
-
-
-def triton_args(docs: list[dict]) -> list[str]:
-    return triton(docs)["args"]
-
-
-def arg_values(args: list[str], flag: str) -> list[str]:
-    return [a.split("=", 1)[1] for a in args if a.startswith(f"{flag}=")]
-
-
 # --------------------------------------------------------------------------- lint
 
 
@@ -169,32 +119,13 @@ def test_chart_metadata(chart):
 # --------------------------------------------------------------------------- manifests
 
 
-def validate_all(docs: list[dict], version: str) -> list[str]:
-    """Strictly validate each manifest; returns the kinds skipped as CRDs."""
-    skipped = []
-    for doc in docs:
-        if doc["kind"] in CRD_KINDS:
-            skipped.append(doc["kind"])
-            continue
-        try:
-            kubernetes_validate.validate(doc, version, strict=True)
-        except kubernetes_validate.ValidationError as exc:
-            path = ".".join(str(p) for p in exc.path)
-            pytest.fail(
-                f"{doc['kind']}/{doc['metadata']['name']} invalid for Kubernetes {version}: {path}: {exc.message}"
-            )
-    return skipped
-
-
 @pytest.mark.parametrize("version", KUBE_VERSIONS)
 @pytest.mark.parametrize("profile", list(PROFILES))
 def test_manifests_validate(chart, profile, version):
     docs = render(chart, PROFILES[profile])
     skipped = validate_all(docs, version)
-    if profile == "full":
-        assert sorted(skipped) == sorted(CRD_KINDS)
-    else:
-        assert not skipped
+    monitoring = {"full": CRD_KINDS, "production": {"ServiceMonitor", "PrometheusRule"}}
+    assert set(skipped) == monitoring.get(profile, set())
 
 
 @pytest.mark.parametrize("version", KUBE_VERSIONS)
@@ -330,10 +261,11 @@ def test_triton_args(chart, profile):
     assert all(a.startswith("--") and "=" in a for a in args[1:])
 
 
-# Flags only the chart passes: GPU metrics, the restricted API (key from a Secret), the
-# ORT backend's thread pool and the log level.
+# Flags only the chart passes: GPU metrics, tracing, the restricted API (key from a
+# Secret), the ORT backend's thread pool and the log level.
 CHART_ONLY_FLAGS = {
     "--allow-gpu-metrics",
+    "--trace-config",
     "--http-restricted-api",
     "--grpc-restricted-protocol",
     "--backend-config",
@@ -382,13 +314,18 @@ def test_extra_args_are_appended(chart):
 # --------------------------------------------------------------------------- health
 
 
+READINESS_COMMAND = ["python3", "-m", "clonedetect.readiness", "--url", "127.0.0.1:8000"]
+
+
 @pytest.mark.parametrize("profile", list(PROFILES))
 def test_probes_and_graceful_termination(chart, profile):
     docs = render(chart, PROFILES[profile])
     container = triton(docs)
     assert container["startupProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": "http"}
     assert container["livenessProbe"]["httpGet"] == {"path": "/v2/health/live", "port": "http"}
-    assert container["readinessProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": "http"}
+    # Every ensemble can answer, checked by the project's readiness command in the container.
+    assert container["readinessProbe"]["exec"] == {"command": READINESS_COMMAND}
+    assert "httpGet" not in container["readinessProbe"]
     startup = container["startupProbe"]
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 300  # time to load every model
 
@@ -398,6 +335,19 @@ def test_probes_and_graceful_termination(chart, profile):
     grace = pod_spec(docs)["terminationGracePeriodSeconds"]
     assert sleep > 0
     assert grace > exit_timeout + sleep
+
+
+def test_readiness_probe_options(chart):
+    http_probe = triton(render(chart, {"probes": {"readiness": {"checkEnsembles": False, "periodSeconds": 7}}}))
+    probe = http_probe["readinessProbe"]
+    assert probe["httpGet"] == {"path": "/v2/health/ready", "port": "http"} and "exec" not in probe
+    assert probe["periodSeconds"] == 7
+    # Triton bound to one address is reached there, on the configured port.
+    one_address = triton(render(chart, {"server": {"bindAddress": "10.1.2.3", "ports": {"http": 9000}}}))
+    assert one_address["readinessProbe"]["exec"]["command"][-2:] == ["--url", "10.1.2.3:9000"]
+    assert one_address["readinessProbe"]["timeoutSeconds"] == 5  # time for a Python process to start
+    # The exec probe runs with the container's environment: the admin key is there.
+    assert "CLONEDETECT_ADMIN_KEY" in {e["name"] for e in one_address["env"]}
 
 
 def test_grace_period_shorter_than_drain_is_refused(chart):
@@ -420,8 +370,8 @@ def all_containers(docs: list[dict]) -> list[tuple[str, dict, dict]]:
 
 @pytest.mark.parametrize(
     "values",
-    [PROFILES["default"], PROFILES["gpu"], PROFILES["full"], SOURCES["sync"]],
-    ids=["default", "gpu", "full", "sync"],
+    [PROFILES["default"], PROFILES["gpu"], PROFILES["full"], PROFILES["production"], SOURCES["sync"]],
+    ids=["default", "gpu", "full", "production", "sync"],
 )
 def test_security_context(chart, values):
     docs = render(chart, values)
@@ -754,6 +704,15 @@ BAD_VALUES = {
     "threads negative": {"onnxruntime": {"intraOpThreadCount": -1}},
     "extra arg without dashes": {"server": {"extraArgs": ["model-repository=/x"]}},
     "failure ratio above 1": {"metrics": {"prometheusRule": {"failureRatio": 2}}},
+    "readiness switch not a boolean": {"probes": {"readiness": {"checkEnsembles": "yes"}}},
+    "unknown trace mode": {"tracing": {"mode": "jaeger"}},
+    "unknown trace level": {"tracing": {"level": "DEBUG"}},
+    "trace rate zero": {"tracing": {"rate": 0}},
+    "collector url without scheme": {"tracing": {"opentelemetry": {"url": "collector:4318"}}},
+    "relative trace file": {"tracing": {"triton": {"file": "trace.json"}}},
+    "ingress path without slash": {"ingress": {"paths": ["v2/models"]}},
+    "ingress host with scheme": {"ingress": {"host": "https://clonedetect.example.com"}},
+    "unknown ingress value": {"ingress": {"tlsSecret": "x"}},
 }
 
 
@@ -833,44 +792,6 @@ def test_readme_documents_sources_and_reload():
 # --------------------------------------------------------------------------- the real Triton
 
 
-def expand_kubernetes_vars(arg: str, env: dict[str, str]) -> str:
-    """Kubernetes' $(VAR) expansion of container args ($$ escapes a dollar)."""
-
-    def replace(match: re.Match) -> str:
-        if match.group(0) == "$$":
-            return "$"
-        name = match.group(1)
-        return env.get(name, match.group(0))
-
-    return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)", replace, arg)
-
-
-def local_command_line(docs: list[dict], host: str, ports: dict[str, int]) -> list[str]:
-    """The Deployment's tritonserver arguments, run against the local repository."""
-    secrets = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Secret"}
-    env = {}
-    for item in triton(docs)["env"]:
-        if "value" in item:
-            env[item["name"]] = item["value"]
-        elif "secretKeyRef" in item.get("valueFrom", {}):
-            ref = item["valueFrom"]["secretKeyRef"]
-            env[item["name"]] = base64.b64decode(secrets[ref["name"]]["data"][ref["key"]]).decode()
-    args = triton_args(docs)
-    assert args[0] == "tritonserver"
-    local = []
-    for arg in args[1:]:
-        arg = expand_kubernetes_vars(arg, env)
-        flag = arg.split("=", 1)[0]
-        if flag == "--model-repository":
-            arg = f"--model-repository={MODEL_REPOSITORY}"
-        elif flag in ("--http-address", "--grpc-address", "--metrics-address"):
-            arg = f"{flag}={host}"
-        elif flag in ("--http-port", "--grpc-port", "--metrics-port"):
-            arg = f"{flag}={ports[flag[2:].split('-')[0]]}"
-        local.append(arg)
-    return local + local_arguments()
-
-
 @pytest.mark.integration
 @pytest.mark.timeout(420)
 def test_chart_command_line_starts_triton(chart, tmp_path, monkeypatch):
@@ -886,13 +807,9 @@ def test_chart_command_line_starts_triton(chart, tmp_path, monkeypatch):
         if item["name"] == "OMP_NUM_THREADS":
             monkeypatch.setenv("OMP_NUM_THREADS", item["value"])
     host = "127.0.0.1"
-    ports: dict[str, int] = {}
-    for name in ("http", "grpc", "metrics"):
-        port = free_port(host)
-        while port in ports.values():
-            port = free_port(host)
-        ports[name] = port
-    args = local_command_line(docs, host, ports)
+    ports = free_ports(host)
+    env = container_env(triton(docs), rendered_secrets(docs))
+    args = local_command_line(docs, host, ports, env, repository=MODEL_REPOSITORY)
     assert "--model-config-name=bundled" in args
     assert not any("$(" in a for a in args)
     key = base64.b64decode(one(docs, "Secret")["data"]["admin-key"]).decode()

@@ -27,6 +27,8 @@ from clonedetect.server import server_arguments
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 DOCKERIGNORE = PROJECT_ROOT / ".dockerignore"
 CHART_DIR = PROJECT_ROOT / "helm" / "clonedetect"
+# The module the chart's readinessProbe runs in the Triton container (probes.readiness.checkEnsembles).
+READINESS_MODULE = "clonedetect.readiness"
 
 
 def instructions() -> list[tuple[str, str]]:
@@ -173,7 +175,8 @@ def test_read_only_root_friendly_environment(env):
 def test_build_context_installs_what_the_models_import(tmp_path):
     """Build the wheel from exactly the files the Dockerfile copies (as `pip install .`
     in the image does) and check it holds every clonedetect module the Python-backend
-    models import, with no unconditional torch dependency."""
+    models import and the chart's readiness probe runs, with no unconditional torch
+    dependency."""
     context = tmp_path / "context"
     context.mkdir()
     for sources, _ in copy_sources():
@@ -214,6 +217,7 @@ def test_build_context_installs_what_the_models_import(tmp_path):
     for model in MODEL_REPOSITORY.glob("*/*/model.py"):
         imported |= set(re.findall(r"^\s*(?:from|import) (clonedetect(?:\.\w+)*)", model.read_text(), re.M))
     assert imported, "the Python-backend models import clonedetect"
+    imported.add(READINESS_MODULE)
     for module in sorted(imported):
         path = module.replace(".", "/")
         assert f"{path}.py" in names or f"{path}/__init__.py" in names, f"{module} is not in the image's install"

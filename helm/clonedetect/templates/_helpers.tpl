@@ -261,10 +261,49 @@ entrypoint runs it).
 - --backend-config=onnxruntime,intra_op_thread_count={{ $intra }}
 - --backend-config=onnxruntime,inter_op_thread_count={{ .Values.onnxruntime.interOpThreadCount }}
 {{- end }}
+{{- include "clonedetect.traceArgs" . }}
 - --log-verbose={{ .Values.server.logVerbose }}
 {{- range .Values.server.extraArgs }}
 - {{ . }}
 {{- end }}
+{{- end -}}
+
+{{/*
+Triton's --trace-config flags (tracing.enabled): the global settings, then the
+OpenTelemetry exporter or Triton's own trace file. Starts with a newline, like the
+lines of clonedetect.tritonArgs it is included in.
+*/}}
+{{- define "clonedetect.traceArgs" -}}
+{{- with .Values.tracing }}
+{{- if .enabled }}
+- --trace-config=mode={{ .mode }}
+- --trace-config=level={{ .level }}
+- --trace-config=rate={{ int64 .rate }}
+- --trace-config=count={{ int64 .count }}
+{{- if eq .mode "opentelemetry" }}
+- --trace-config=opentelemetry,url={{ .opentelemetry.url }}
+- --trace-config=opentelemetry,resource=service.name={{ .opentelemetry.serviceName }}
+{{- else }}
+- --trace-config=triton,file={{ .triton.file }}
+- --trace-config=triton,log-frequency={{ int64 .triton.logFrequency }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The readiness check run in the Triton container (probes.readiness.checkEnsembles):
+exit 0 only when every ensemble can answer. It reaches Triton on loopback unless the
+server binds one address only.
+*/}}
+{{- define "clonedetect.readinessCommand" -}}
+{{- $bind := .Values.server.bindAddress -}}
+{{- $host := ternary "127.0.0.1" $bind (eq $bind "0.0.0.0") -}}
+- python3
+- -m
+- clonedetect.readiness
+- --url
+- {{ printf "%s:%v" $host .Values.server.ports.http }}
 {{- end -}}
 
 {{/*
@@ -300,6 +339,12 @@ Checks that fail the render with a clear message.
 {{- end -}}
 {{- if and .Values.reloadHook.enabled (not .Values.modelControl.restrictedApi.enabled) -}}
 {{- fail "reloadHook.enabled needs modelControl.restrictedApi.enabled=true (the hook authenticates with the admin key)" -}}
+{{- end -}}
+{{- if and .Values.tracing.enabled (eq .Values.tracing.mode "opentelemetry") (not .Values.tracing.opentelemetry.url) -}}
+{{- fail "tracing.opentelemetry.url is required with tracing.enabled=true and tracing.mode=opentelemetry: the OTLP/HTTP traces endpoint of your collector, e.g. http://otel-collector.observability:4318/v1/traces" -}}
+{{- end -}}
+{{- if and .Values.ingress.enabled (not .Values.ingress.host) -}}
+{{- fail "ingress.host is required with ingress.enabled=true: the host name clients use (and the TLS certificate is issued for)" -}}
 {{- end -}}
 {{- if and .Values.reloadHook.enabled (ne .Values.modelControl.mode "explicit") -}}
 {{- fail "reloadHook.enabled needs modelControl.mode=explicit" -}}
