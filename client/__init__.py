@@ -11,6 +11,7 @@ from clonedetect.client.errors import (
     ServerUnavailableError,
 )
 from clonedetect.client.protocol import Comparison, GrpcTls, ModelState
+from clonedetect.client.retry import RetryPolicy
 from clonedetect.client.sync_client import CloneDetectorClient
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "ModelState",
     "PermissionDeniedError",
     "RequestTimeoutError",
+    "RetryPolicy",
     "ServerError",
     "ServerUnavailableError",
 ]

@@ -8,14 +8,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from clonedetect.client import errors
+from clonedetect.client import errors, retry
 from clonedetect.client import protocol as wire
 from clonedetect.client.protocol import Comparison, ModelState
 
 
 class AsyncCloneDetectorClient(wire.ClientBase):
     """The asyncio twin of :class:`~clonedetect.client.CloneDetectorClient` (same
-    methods, awaitable). Use it as ``async with AsyncCloneDetectorClient(url) as c:``."""
+    methods, awaitable, the same retries). Use it as ``async with AsyncCloneDetectorClient(url) as c:``."""
 
     def _connect(self, concurrency: int) -> None:
         if self.protocol == "http":
@@ -62,6 +62,11 @@ class AsyncCloneDetectorClient(wire.ClientBase):
         return wire.comparisons(await self._infer("compare", self.compare_model, inputs, outputs))
 
     async def _infer(self, action: str, model: str, inputs: list, outputs: list):
+        return await retry.call_async(
+            self.retry, action, lambda: self._infer_once(action, model, inputs, outputs), on_retry=self._count_retry
+        )
+
+    async def _infer_once(self, action: str, model: str, inputs: list, outputs: list):
         extra = {"client_timeout": self.timeout} if self.protocol == "grpc" else {}
         async with self._slots:
             try:
@@ -80,6 +85,12 @@ class AsyncCloneDetectorClient(wire.ClientBase):
             return await function(*args, **kwargs)
         except Exception as error:
             raise wire.translate(error, self.url, action) from error
+
+    async def _retried(self, action: str, function, *args, **kwargs):
+        """:meth:`_call`, retried on transient failures (idempotent calls only)."""
+        return await retry.call_async(
+            self.retry, action, lambda: self._call(action, function, *args, **kwargs), on_retry=self._count_retry
+        )
 
     async def _probe(self, function, *args) -> bool:
         try:
@@ -110,7 +121,7 @@ class AsyncCloneDetectorClient(wire.ClientBase):
         )
 
     async def model_status(self) -> list[ModelState]:
-        index = await self._call(
+        index = await self._retried(
             "model status",
             self._client.get_model_repository_index,
             headers=self._admin_headers(),
@@ -121,7 +132,7 @@ class AsyncCloneDetectorClient(wire.ClientBase):
     async def load_model(self, model: str, version: int | Sequence[int] | None = None) -> None:
         config = None
         if version is not None:
-            current = await self._call(
+            current = await self._retried(
                 "read model config", self._client.get_model_config, model, **wire.config_kwargs(self.protocol)
             )
             config = wire.version_config(wire.unwrap_config(current), version)

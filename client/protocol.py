@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
+from geventhttpclient.response import HTTPConnectionClosed  # the HTTP client's "server went away"
 from tritonclient.utils import InferenceServerException
 
 from clonedetect.client import errors
+from clonedetect.client.retry import RetryPolicy
 from clonedetect.paths import (
     COMPARE_MODEL,
     EMBED_MODEL,
@@ -201,12 +204,22 @@ def _server_error(status: str, message: str, url: str, action: str) -> errors.Cl
         return errors.PermissionDeniedError(
             f"{action}: {message}. Model control is restricted: pass the server's admin key (--admin-key)"
         )
+    if "is not healthy" in lowered:  # a Python-backend process of the model died
+        return errors.ModelNotReadyError(
+            f"{action}: {message.rstrip('.')}. The model serves again once it is unloaded and loaded: "
+            "`clonedetect serve` does that by itself (a load alone does not replace the process)"
+        )
     if any(s in lowered for s in ("unknown model", "not found", "not ready", "is not available", "unavailable model")):
         return errors.ModelNotReadyError(
             f"{action}: {message}. Check `clonedetect status --url {url}` and load the model"
         )
     if status in ("400", "StatusCode.INVALID_ARGUMENT"):
         return errors.InvalidInputError(f"{action}: the server rejected the input: {message}")
+    if any(s in lowered for s in ("ssl", "handshake", "certificate")):  # not transient: never retried
+        return errors.ServerError(
+            f"{action}: the TLS handshake with {url} failed ({message}); check the CA, and the client "
+            "certificate and key where the server asks for one (--tls-ca, --tls-cert, --tls-key)"
+        )
     if status == "StatusCode.UNAVAILABLE" or "failed to connect" in lowered or "connection" in lowered:
         return errors.ServerUnavailableError(
             f"{action}: no Triton server at {url} ({message}); start one with `clonedetect serve`"
@@ -220,13 +233,18 @@ def translate(error: Exception, url: str, action: str) -> errors.ClonedetectErro
         return error
     if isinstance(error, InferenceServerException):
         return _server_error(str(error.status() or ""), error.message() or str(error), url, action)
-    if isinstance(error, (ConnectionError, socket.error)):
+    if isinstance(error, (ConnectionError, socket.error, HTTPConnectionClosed)):
         return errors.ServerUnavailableError(
             f"{action}: no Triton server at {url} ({error}); start one with `clonedetect serve`"
         )
     if isinstance(error, TimeoutError):
         return errors.RequestTimeoutError(f"{action}: no answer from {url} in time")
     return errors.ServerError(f"{action}: {type(error).__name__}: {error}")
+
+
+# Idempotent calls (inference, reads) are retried on transient failures by default
+# (clonedetect.client.retry); ``retry=None`` turns it off.
+DEFAULT_RETRY = RetryPolicy()
 
 
 class ClientBase:
@@ -243,6 +261,8 @@ class ClientBase:
         admin_key: str | None = None,
         precision: str = "fp32",
         tls: GrpcTls | None = None,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
+        compare_model: str | None = None,
     ):
         self.protocol = check_protocol(protocol)
         if tls is not None and self.protocol != "grpc":
@@ -250,10 +270,15 @@ class ClientBase:
         self.tls_options = tls.client_options() if tls is not None else {}
         self.precision = check_precision(precision)
         self.embed_model, self.compare_model = ENSEMBLES[precision]
+        if compare_model:  # another model with clone_compare's interface, e.g. an imported NAME_compare
+            self.compare_model = compare_model
         self.url = url or DEFAULT_URLS[protocol]
         self.timeout = timeout
         self.batch_size = batch_size
         self.admin_key = admin_key
+        self.retry = retry
+        self.retried = 0  # failures retried so far (transient ones, under ``retry``)
+        self._retried_lock = threading.Lock()
         self._connect(concurrency)
 
     def _connect(self, concurrency: int) -> None:
@@ -261,3 +286,7 @@ class ClientBase:
 
     def _admin_headers(self) -> dict | None:
         return admin_headers(self.protocol, self.admin_key)
+
+    def _count_retry(self, _error: errors.ClonedetectError) -> None:
+        with self._retried_lock:
+            self.retried += 1

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from clonedetect.client import errors
+from clonedetect.client import errors, retry
 from clonedetect.client import protocol as wire
 from clonedetect.client.protocol import Comparison, ModelState
 
@@ -25,7 +25,10 @@ class CloneDetectorClient(wire.ClientBase):
     >>> CloneDetectorClient("host:8001", protocol="grpc", tls=GrpcTls("ca.pem"))  # gRPC over TLS
 
     Long lists are split into requests of ``batch_size`` programs sent ``concurrency``
-    at a time; the server's dynamic batcher merges them again.
+    at a time; the server's dynamic batcher merges them again. Each request, and each
+    read of status or config, is retried on transient failures under ``retry`` (a
+    :class:`~clonedetect.client.retry.RetryPolicy`; ``retry=None``: never); model load
+    and unload are not.
     """
 
     def _connect(self, concurrency: int) -> None:
@@ -90,15 +93,16 @@ class CloneDetectorClient(wire.ClientBase):
 
     def _embed_chunk(self, codes: np.ndarray) -> np.ndarray:
         inputs, outputs = wire.embed_request(self._module, codes)
-        result = self._call("embed", self._client.infer, self.embed_model, inputs, outputs=outputs, **self._timeout())
+        result = self._retried("embed", self._infer, self.embed_model, inputs, outputs)
         return result.as_numpy("EMBEDDING")
 
     def _compare_chunk(self, codes_a: np.ndarray, codes_b: np.ndarray) -> list[Comparison]:
         inputs, outputs = wire.compare_request(self._module, codes_a, codes_b)
-        result = self._call(
-            "compare", self._client.infer, self.compare_model, inputs, outputs=outputs, **self._timeout()
-        )
+        result = self._retried("compare", self._infer, self.compare_model, inputs, outputs)
         return wire.comparisons(result)
+
+    def _infer(self, model: str, inputs: list, outputs: list):
+        return self._client.infer(model, inputs, outputs=outputs, **self._timeout())
 
     # -- health and model control -------------------------------------------------
     def is_live(self) -> bool:
@@ -124,7 +128,7 @@ class CloneDetectorClient(wire.ClientBase):
 
     def model_status(self) -> list[ModelState]:
         """Every model in the repository with its version and state."""
-        index = self._call(
+        index = self._retried(
             "model status",
             self._client.get_model_repository_index,
             headers=self._admin_headers(),
@@ -144,7 +148,7 @@ class CloneDetectorClient(wire.ClientBase):
 
     def model_config(self, model: str) -> dict:
         """The model's config as the server has it (JSON as a dict, either protocol)."""
-        config = self._call(
+        config = self._retried(
             "read model config", self._client.get_model_config, model, **wire.config_kwargs(self.protocol)
         )
         return wire.unwrap_config(config)
@@ -161,6 +165,12 @@ class CloneDetectorClient(wire.ClientBase):
             return function(*args, **kwargs)
         except Exception as error:  # every transport/server error becomes a typed one
             raise wire.translate(error, self.url, action) from error
+
+    def _retried(self, action: str, function, *args, **kwargs):
+        """:meth:`_call`, retried on transient failures (idempotent calls only)."""
+        return retry.call(
+            self.retry, action, lambda: self._call(action, function, *args, **kwargs), on_retry=self._count_retry
+        )
 
     def _probe(self, function, *args) -> bool:
         try:

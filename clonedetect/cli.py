@@ -56,6 +56,7 @@ def _client(args: argparse.Namespace, admin_key: str | None = None):
         admin_key=admin_key,
         precision=getattr(args, "precision", "fp32"),
         tls=_tls(args),
+        compare_model=getattr(args, "compare_model", None),
     )
 
 
@@ -85,6 +86,7 @@ def _print_json(payload) -> None:
 
 def command_serve(args: argparse.Namespace) -> int:
     from clonedetect import server
+    from clonedetect.supervisor import SUPERVISING, Supervisor
 
     repository = server.repository_location(args.model_repository)
     extra = list(args.triton_args)
@@ -126,12 +128,13 @@ def command_serve(args: argparse.Namespace) -> int:
             f"  HTTP    http://{triton.http_url}\n"
             f"  gRPC    {triton.grpc_url}\n"
             f"  metrics {triton.metrics_url}\n"
-            "Press Ctrl-C to stop.",
+            f"{SUPERVISING}",
             flush=True,
         )
-        triton.process.wait()
-        print(f"clonedetect serve: tritonserver exited with status {triton.process.returncode}", file=sys.stderr)
-        return 1
+        supervisor = Supervisor(
+            triton, max_restarts=args.max_restarts, ready_timeout=args.ready_timeout, admin_key=admin_key
+        )
+        return supervisor.watch()
     except server.ServerError as error:
         print(f"clonedetect serve: {error}", file=sys.stderr)
         triton.stop()
@@ -182,6 +185,7 @@ def command_scan(args: argparse.Namespace) -> int:
                 max_verified=args.max_verified,
                 progress=progress,
                 archive=args.archive,
+                checkpoint=args.checkpoint,
             )
     finally:
         progress.close()
@@ -212,6 +216,8 @@ def command_archive(args: argparse.Namespace) -> int:
 
 
 def command_status(args: argparse.Namespace) -> int:
+    from clonedetect.ensembles import ensemble_states
+
     with _client(args, admin_key=_admin_key(args)) as client:
         live, ready = client.is_live(), client.is_ready()
         if not live:
@@ -219,8 +225,29 @@ def command_status(args: argparse.Namespace) -> int:
                 f"no Triton server at {client.url}; start one with `clonedetect serve`"
             )
         models = [state.__dict__ for state in client.model_status()]
-    _print_json({"url": client.url, "live": live, "ready": ready, "models": models})
+        ensembles = {state.name: state.to_dict() for state in ensemble_states(client)}
+    _print_json({"url": client.url, "live": live, "ready": ready, "models": models, "ensembles": ensembles})
     return 0 if ready else 1
+
+
+def _rollout_progress(message: str) -> None:
+    print(f"clonedetect: {message}", file=sys.stderr, flush=True)
+
+
+def command_rollout(args: argparse.Namespace) -> int:
+    from clonedetect.rollout import RolloutError, rollback, rollout
+
+    repository = Path(args.model_repository)
+    try:
+        with _client(args, admin_key=_admin_key(args)) as client:
+            if args.command == "rollout":
+                report = rollout(client, repository, args.model, args.version, args.replace, _rollout_progress)
+            else:
+                report = rollback(client, repository, args.model, _rollout_progress)
+    except RolloutError as error:
+        raise client_errors.InvalidInputError(str(error)) from None
+    _print_json(report)
+    return 0
 
 
 def command_reload(args: argparse.Namespace) -> int:
@@ -276,7 +303,7 @@ def _add_forwarding_command(commands, name: str, help_text: str, handler) -> Non
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from clonedetect import server
+    from clonedetect import server, supervisor
 
     parser = argparse.ArgumentParser(prog="clonedetect", description="Code-clone and plagiarism detection on Triton.")
     parser.add_argument("--version", action="version", version=f"clonedetect {__version__}")
@@ -310,6 +337,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--ready-timeout", type=float, default=300.0, help="seconds to wait for the models to load")
     serve.add_argument("--log-file", help="write Triton's log here instead of the terminal")
+    serve.add_argument(
+        "--max-restarts",
+        type=supervisor.restart_count,
+        default=supervisor.MAX_RESTARTS,
+        help=f"restart a tritonserver that exits unexpectedly, at most N times in {supervisor.RESTART_WINDOW_MINUTES} "
+        f"minutes (default {supervisor.MAX_RESTARTS}; 0: never)",
+    )
     serve.add_argument("triton_args", nargs="*", help="extra tritonserver arguments, after --")
     serve.set_defaults(handler=command_serve)
 
@@ -324,6 +358,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("file_b")
     _add_connection_options(compare)
     _add_precision_option(compare)
+    compare.add_argument(
+        "--model",
+        dest="compare_model",
+        metavar="NAME",
+        help="a model with clone_compare's interface instead (e.g. an imported cross-encoder's NAME_compare)",
+    )
     compare.set_defaults(handler=command_compare)
 
     from clonedetect.scanning.command import add_scan_arguments
@@ -360,6 +400,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(reload)
     _add_admin_key_option(reload)
     reload.set_defaults(handler=command_reload)
+
+    rollout = commands.add_parser(
+        "rollout", help="make another version of a model live, warm, with no failed request (JSON)"
+    )
+    rollout.add_argument("model", help="a model the ensembles call, e.g. code_clone_detector or clone_scorer")
+    rollout.add_argument("--version", type=int, required=True, help="the version to make live (its folder exists)")
+    rollout.add_argument(
+        "--replace", type=int, help="the live version it replaces (needed where the model serves several)"
+    )
+    rollback = commands.add_parser("rollback", help="undo the last rollout of a model, with no failed request (JSON)")
+    rollback.add_argument("model")
+    for version_command in (rollout, rollback):
+        version_command.add_argument(
+            "--model-repository", default=str(paths.MODEL_REPOSITORY), help="the repository folder the server serves"
+        )
+        _add_connection_options(version_command)
+        _add_admin_key_option(version_command)
+        version_command.set_defaults(handler=command_rollout)
 
     from clonedetect.importing.command import add_import_arguments, command_import_model
 

@@ -21,6 +21,7 @@ import sysconfig
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -262,7 +263,8 @@ class TritonProcess:
                     f"{name} port {port} on {self.host} is already in use: stop what holds it "
                     f"or pick another port (--{name.lower()}-port)"
                 )
-        output = open(self.log_path, "wb") if self.log_path else None
+        mode = "wb" if self.process is None else "ab"  # a restart keeps the log of the run that ended
+        output = open(self.log_path, mode) if self.log_path else None
         self.process = subprocess.Popen(
             [str(tritonserver_binary()), *self.args],
             env=server_environment(),
@@ -284,9 +286,13 @@ class TritonProcess:
         except (urllib.error.URLError, OSError):
             return False
 
-    def wait_until_ready(self, timeout: float = 180.0) -> None:
+    def wait_until_ready(self, timeout: float = 180.0, while_waiting: Callable[[], None] | None = None) -> None:
+        """Poll until ready; ``while_waiting`` is called at each poll (the supervisor
+        records the backend processes as they start)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if while_waiting is not None:
+                while_waiting()
             if self.process is not None and self.process.poll() is not None:
                 raise ServerError(
                     f"tritonserver exited with status {self.process.returncode} before it was ready"

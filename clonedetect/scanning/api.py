@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from clonedetect.client.errors import InvalidInputError
 from clonedetect.scanning.authors import read_author_map
 from clonedetect.scanning.base_code import BaseCode
+from clonedetect.scanning.checkpoint import CheckpointBackend
 from clonedetect.scanning.engine import Backend, Progress, run_scan
 from clonedetect.scanning.inputs import Discovery, discover_submissions, read_base_code, submissions_from_mapping
 from clonedetect.scanning.languages import LANGUAGES
@@ -87,6 +88,7 @@ def scan(
     progress: Progress | None = None,
     archive: str | os.PathLike | ArchiveStore | None = None,
     max_verified: int | None = ScanSettings.max_verified,
+    checkpoint: str | os.PathLike | None = None,
 ) -> ScanResult:
     """Scan an assignment on the server behind ``backend`` (a ``CloneDetectorClient``).
 
@@ -95,7 +97,9 @@ def scan(
     ``submission,author`` CSV, or ``{submission: author}``. ``archive``: past submissions
     to compare with too (a location as ``clonedetect archive`` takes, or an opened store).
     ``max_verified``: verify at most this many candidates among the submissions, the most
-    similar (None: every one).
+    similar (None: every one). ``checkpoint``: a folder keeping the server's answers as
+    they come (:mod:`.checkpoint`); a scan stopped at any point and run again with it
+    asks only for what is missing and gives the same result.
     Raises ``InvalidInputError`` for unusable input; unusable files are listed in
     ``result.skipped``.
     """
@@ -122,6 +126,8 @@ def scan(
     author_map = None
     if authors is not None:
         author_map = dict(authors) if isinstance(authors, Mapping) else read_author_map(os.fspath(authors))
+    if checkpoint is not None:
+        backend = CheckpointBackend(backend, checkpoint)
     return run_scan(
         found.submissions,
         backend,

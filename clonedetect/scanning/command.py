@@ -53,6 +53,11 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--archive", metavar="PATH_OR_URL", help="also compare with the past submissions of this archive"
     )
+    parser.add_argument(
+        "--checkpoint",
+        metavar="DIR",
+        help="keep the server's answers in DIR as they come; run the same scan again with it to resume",
+    )
     parser.add_argument("--json", metavar="FILE", help="write the whole result as JSON ('-': stdout, no table)")
     parser.add_argument("--csv", metavar="FILE", help="write every verified candidate pair as CSV")
     parser.add_argument("--report", metavar="FILE.html", help="write a self-contained HTML report (pairs side by side)")
