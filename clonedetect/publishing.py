@@ -50,7 +50,7 @@ def _is_published(relative: Path) -> bool:
 
 def repository_files(repository: Path, model: str | None = None, version: int | None = None) -> list[str]:
     """The files to upload, relative to ``repository`` (POSIX paths): all of them, or one
-    model's ``config.pbtxt``, ``configs/`` and ``<version>/``."""
+    model's ``config.pbtxt``, ``configs/``, ``warmup/`` and ``<version>/``."""
     repository = Path(repository)
     if not repository.is_dir():
         raise PublishError(f"model repository {repository} does not exist or is not a folder")
@@ -60,7 +60,7 @@ def repository_files(repository: Path, model: str | None = None, version: int | 
         folder = repository / model
         if version is None or not (folder / str(version)).is_dir():
             raise PublishError(f"{folder / str(version)} does not exist: name a model and one of its versions")
-        roots = [folder / str(version), folder / "configs"]
+        roots = [folder / str(version), folder / "configs", folder / "warmup"]  # warmup/: model_warmup data
         roots += [path for path in folder.glob("*.pbtxt")]
     files = []
     for root in roots:

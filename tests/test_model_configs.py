@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
@@ -113,3 +115,75 @@ def test_serving_artifacts_are_in_the_version_folders():
     assert paths.calibration_file().is_file()
     size = sum(p.stat().st_size for p in (paths.tokenizer_file(), paths.encoder_file()))
     assert size <= 25 * 1024 * 1024
+
+
+ENSEMBLES = ("clone_embed", "clone_compare", "clone_embed_int8", "clone_compare_int8")
+
+
+@pytest.mark.parametrize("name", ENSEMBLES)
+def test_an_ensemble_serves_one_version_and_a_cached_one_pins_every_step(name):
+    """The response cache is keyed by ensemble name and version: an answer stays right only
+    while that ensemble version calls exactly the step versions that computed it."""
+    config = parse(REPOSITORY / name / "config.pbtxt")
+    [version] = config.version_policy.specific.versions
+    assert (REPOSITORY / name / str(version)).is_dir()
+    pinned = {step.model_name: step.model_version for step in config.ensemble_scheduling.step}
+    assert pinned["code_tokenizer"] == 1 and pinned["code_clone_detector"] in (1, 2)
+    if config.response_cache.enable:
+        assert -1 not in pinned.values(), f"{name} caches answers, so every step it calls is pinned"
+
+
+WARMED_UP = [
+    "code_clone_detector/config.pbtxt",
+    "code_clone_detector/configs/bundled.pbtxt",
+    "code_clone_detector/configs/gpu.pbtxt",
+    "code_tokenizer/config.pbtxt",
+    "clone_verifier/config.pbtxt",
+]
+
+
+@pytest.mark.parametrize("relative", WARMED_UP)
+def test_a_warmed_up_model_warms_every_input_with_data_it_accepts(relative):
+    config = parse(REPOSITORY / relative)
+    warmup_folder = REPOSITORY / relative.split("/")[0] / "warmup"
+    [sample] = config.model_warmup
+    assert set(sample.inputs) == {i.name for i in config.input}
+    for name, tensor in sample.inputs.items():
+        if tensor.WhichOneof("input_data_type") != "input_data_file":
+            assert tensor.zero_data and name == "input_ids", "token id 0 is valid, an all-zero mask is not"
+            continue
+        data = (warmup_folder / tensor.input_data_file).read_bytes()
+        if tensor.data_type == model_config_pb2.TYPE_STRING:
+            (length,) = struct.unpack("<I", data[:4])
+            assert length == len(data) - 4 and data[4:].decode("utf-8").strip(), "one serialised UTF-8 program"
+        else:
+            assert np.array_equal(np.frombuffer(data, dtype=np.int64), np.ones(list(tensor.dims), dtype=np.int64))
+
+
+def test_the_shipped_warmup_data_is_what_an_import_writes():
+    from clonedetect.importing.model_configs import warmup_files
+
+    written = warmup_files(window=256)
+    assert (REPOSITORY / "code_clone_detector/warmup/attention_mask").read_bytes() == written["encoder"][
+        "warmup/attention_mask"
+    ]
+    for model in ("code_tokenizer", "clone_verifier"):
+        assert (REPOSITORY / model / "warmup/program").read_bytes() == written["tokenizer"]["warmup/program"]
+
+
+def test_an_imported_encoder_and_tokenizer_warm_up_on_their_own_window():
+    from clonedetect.importing import model_configs as imported
+
+    names, window = imported.ModelNames("tiny"), 128
+    encoders = [
+        imported.encoder_config(names, window, 64),
+        imported.bundled_encoder_config(names, window, 64),
+        imported.gpu_encoder_config(names, window, 64),
+    ]
+    for text in encoders:
+        [sample] = text_format.Parse(text, model_config_pb2.ModelConfig()).model_warmup
+        assert [list(sample.inputs[name].dims) for name in ("input_ids", "attention_mask")] == [[window], [window]]
+    files = imported.warmup_files(window)
+    assert len(files["encoder"]["warmup/attention_mask"]) == window * 8
+    [sample] = text_format.Parse(imported.tokenizer_config(names, window), model_config_pb2.ModelConfig()).model_warmup
+    assert sample.inputs["CODE"].input_data_file == "program" and "warmup/program" in files["tokenizer"]
