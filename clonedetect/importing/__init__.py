@@ -10,6 +10,14 @@ and :mod:`.model_card` (what is written), :mod:`.staging` and :mod:`.repository`
 aside, then move in), :mod:`.pipeline` (the one call, :func:`import_model`) and
 :mod:`.command` (the CLI). ``adapters/`` holds the Triton ``model.py`` files it installs.
 
-Only the tokenizer step and the encoder adapter run in Triton; they import
-:mod:`clonedetect.preprocessing` and :mod:`clonedetect.onnx_encoder`, never torch.
+``--cross-encoder`` (a sequence-classification model scoring a pair, served as
+``NAME_compare`` with clone_compare's interface) has its own layers beside those:
+:mod:`.cross_encoder_source` (load, check the head), :mod:`.pair_windows` (the pair layout
+and the long-input rule), :mod:`.pair_export` (ONNX with the window-pair maximum in the
+graph), :mod:`.pair_parity`, :mod:`.pair_scoring` (the bundled server's runner),
+:mod:`.pair_model_configs` and :mod:`.pair_pipeline` (:func:`import_cross_encoder`).
+
+Only the tokenizer steps and the model adapters run in Triton; they import
+:mod:`clonedetect.preprocessing`, :mod:`clonedetect.onnx_encoder`, :mod:`.pair_windows` and
+:mod:`.pair_scoring`, never torch.
 """

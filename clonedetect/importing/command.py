@@ -25,18 +25,19 @@ def add_import_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--int8", action="store_true", help="install the INT8 dynamic quantisation")
     parser.add_argument("--tokenizer", metavar="DIR", help="HuggingFace tokenizer directory (default: SOURCE's own)")
-    parser.add_argument("--cross-encoder", action="store_true", help="a pair-scoring model (not supported yet)")
+    parser.add_argument(
+        "--cross-encoder",
+        action="store_true",
+        help="SOURCE is a sequence-classification model scoring a pair of programs: served as NAME_compare",
+    )
 
 
 def command_import_model(args: argparse.Namespace) -> int:
     """0 once installed (the report as JSON); 2, with the reason, for anything refused."""
     if args.cross_encoder:
-        print(
-            "clonedetect import-model: --cross-encoder is not supported yet: only encoders that embed one program",
-            file=sys.stderr,
-        )
-        return 2
-    from clonedetect.importing.pipeline import import_model
+        from clonedetect.importing.pair_pipeline import import_cross_encoder as import_model
+    else:
+        from clonedetect.importing.pipeline import import_model
 
     logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)  # the fusions' chatter
     try:

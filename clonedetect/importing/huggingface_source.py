@@ -33,24 +33,41 @@ def load_source(directory: Path, tokenizer: SourceTokenizer) -> HuggingFaceSourc
     exporter traces and onnxruntime fuses), checked against ``tokenizer``."""
     from transformers import AutoModel
 
-    config = _encoder_config(directory)
-    if not any((directory / name).is_file() for name in WEIGHT_FILES):
-        raise ImportModelError(f"{directory} has no weights ({' or '.join(WEIGHT_FILES[::2])})")
-    try:
-        model = AutoModel.from_pretrained(str(directory), local_files_only=True, attn_implementation="eager")
-    except (OSError, ValueError) as error:
-        raise ImportModelError(f"cannot load the model in {directory}: {error}") from None
+    config = encoder_config(directory)
+    if is_pair_classifier(config):
+        raise ImportModelError(
+            f"{directory} is a sequence-classification model ({', '.join(config.architectures)}), "
+            "a cross-encoder that scores a pair of programs: import it with --cross-encoder"
+        )
+    model = load_weights(AutoModel, directory)
     check_vocabulary(tokenizer, model.get_input_embeddings().num_embeddings)
     return HuggingFaceSource(
         model=model.eval(),
         model_type=config.model_type,
-        window=_window(config, tokenizer),
+        window=window_of(config, tokenizer),
         hidden_size=config.hidden_size,
         num_heads=config.num_attention_heads,
     )
 
 
-def _encoder_config(directory: Path):
+def load_weights(auto_class, directory: Path):
+    """The model in ``directory`` through ``auto_class`` (an ``AutoModel...``), local
+    files only, eager attention: the form the ONNX exporter traces and onnxruntime fuses."""
+    if not any((directory / name).is_file() for name in WEIGHT_FILES):
+        raise ImportModelError(f"{directory} has no weights ({' or '.join(WEIGHT_FILES[::2])})")
+    try:
+        return auto_class.from_pretrained(str(directory), local_files_only=True, attn_implementation="eager")
+    except (OSError, ValueError) as error:
+        raise ImportModelError(f"cannot load the model in {directory}: {error}") from None
+
+
+def is_pair_classifier(config) -> bool:
+    """Whether the saved model has a sequence-classification head (what a cross-encoder is)."""
+    return any(name.endswith("ForSequenceClassification") for name in config.architectures or ())
+
+
+def encoder_config(directory: Path):
+    """The model's config, refused unless it is of an encoder family the export supports."""
     from transformers import AutoConfig
 
     if not (directory / "config.json").is_file():
@@ -67,7 +84,7 @@ def _encoder_config(directory: Path):
     return config
 
 
-def _window(config, tokenizer: SourceTokenizer) -> int:
+def window_of(config, tokenizer: SourceTokenizer) -> int:
     """Positions one window may use: the position table, less RoBERTa's offset, within
     the tokenizer's stated limit."""
     window = config.max_position_embeddings

@@ -4,6 +4,7 @@ backend on CPU and GPU, onnxruntime in the Python backend for the bundled server
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 DEFAULT_NAME = "imported_encoder"
@@ -20,6 +21,10 @@ class ModelNames:
     @property
     def embed(self) -> str:
         return f"{self.encoder}_embed"
+
+    @property
+    def compare(self) -> str:
+        return f"{self.encoder}_compare"
 
 
 _ENCODER_TENSORS = """input [
@@ -48,6 +53,46 @@ _RAGGED = """
 # Only the newest import is loaded (the ensemble pins it); earlier versions stay on disk.
 _LATEST = "version_policy: { latest: { num_versions: 1 } }\n"
 
+# Triton answers these requests on each new instance before it calls the version ready, so
+# the first real request after a load (an import, a rollout) is not a cold start: ~20-40x a
+# steady request without, ~2x with (tests/test_rollout.py, on the project's models). The
+# data files go in <model>/warmup/ (warmup_files).
+_ENCODER_WARMUP = """model_warmup [
+  {{
+    name: "one window"
+    batch_size: 1
+    inputs {{ key: "input_ids" value: {{ data_type: TYPE_INT64, dims: [ {window} ], zero_data: true }} }}
+    inputs {{
+      key: "attention_mask"
+      value: {{ data_type: TYPE_INT64, dims: [ {window} ], input_data_file: "attention_mask" }}
+    }}
+  }}
+]
+"""
+_TOKENIZER_WARMUP = """model_warmup [
+  {
+    name: "one program"
+    batch_size: 1
+    inputs { key: "CODE" value: { data_type: TYPE_STRING, dims: [ 1 ], input_data_file: "program" } }
+  }
+]
+"""
+WARMUP_PROGRAM = (
+    "int sum(const int *values, int count) {\n    int total = 0;\n"
+    "    for (int i = 0; i < count; ++i)\n        total += values[i];\n    return total;\n}\n"
+)
+
+
+def warmup_files(window: int) -> dict[str, dict[str, bytes]]:
+    """``{"encoder" | "tokenizer": {path in the model folder: bytes}}``: a mask of one whole
+    window (all ones; the ids are Triton's zero data) and one serialised string element
+    (4-byte little-endian length, then the UTF-8 program)."""
+    program = WARMUP_PROGRAM.encode("utf-8")
+    return {
+        "encoder": {"warmup/attention_mask": struct.pack(f"<{window}q", *([1] * window))},
+        "tokenizer": {"warmup/program": struct.pack("<I", len(program)) + program},
+    }
+
 
 def encoder_config(names: ModelNames, window: int, dim: int) -> str:
     """config.pbtxt: the stock ONNX Runtime backend on CPU nodes (what a cluster runs)."""
@@ -71,7 +116,7 @@ optimization {{
 }}
 parameters {{ key: "intra_op_thread_count" value: {{ string_value: "2" }} }}
 parameters {{ key: "inter_op_thread_count" value: {{ string_value: "1" }} }}   # sequential graph
-{_LATEST}"""
+{_ENCODER_WARMUP.format(window=window)}{_LATEST}"""
 
 
 def bundled_encoder_config(names: ModelNames, window: int, dim: int) -> str:
@@ -92,7 +137,7 @@ parameters {{ key: "intra_op_thread_count" value: {{ string_value: "2" }} }}
 parameters {{ key: "inter_op_thread_count" value: {{ string_value: "1" }} }}
 # Idle ORT threads sleep instead of spinning: no loss on dedicated cores, faster on shared ones.
 parameters {{ key: "allow_spinning" value: {{ string_value: "0" }} }}
-{_LATEST}"""
+{_ENCODER_WARMUP.format(window=window)}{_LATEST}"""
 
 
 def gpu_encoder_config(names: ModelNames, window: int, dim: int) -> str:
@@ -115,7 +160,7 @@ instance_group [ {{ count: 2, kind: KIND_GPU }} ]
 optimization {{
   graph: {{ level: 1 }}
 }}
-{_LATEST}"""
+{_ENCODER_WARMUP.format(window=window)}{_LATEST}"""
 
 
 def tokenizer_config(names: ModelNames, window: int) -> str:
@@ -148,7 +193,7 @@ dynamic_batching {{
   max_queue_delay_microseconds: 0
 }}
 instance_group [ {{ count: 1, kind: KIND_CPU }} ]
-{_LATEST}"""
+{_TOKENIZER_WARMUP}{_LATEST}"""
 
 
 def embed_config(names: ModelNames, version: int, dim: int) -> str:

@@ -12,16 +12,18 @@ OPTIMIZER_MODEL_TYPE = "bert"
 
 
 def optimise(exported: ExportedEncoder, output: Path) -> Path:
-    """Fuse the encoder's attention and normalisation ops. Level 1 (basic rewrites) keeps
-    the graph free of CPU-only kernels, so the GPU config runs the same file."""
+    """Fuse the encoder's attention and normalisation ops."""
+    return optimise_graph(exported.onnx_path, output, num_heads=exported.num_heads, hidden_size=exported.hidden_size)
+
+
+def optimise_graph(source: Path, output: Path, *, num_heads: int, hidden_size: int) -> Path:
+    """Fuse a transformer graph's attention and normalisation ops (0: read the sizes from
+    the graph). Level 1 (basic rewrites) keeps the graph free of CPU-only kernels, so the
+    GPU config runs the same file."""
     from onnxruntime.transformers import optimizer
 
     optimised = optimizer.optimize_model(
-        str(exported.onnx_path),
-        model_type=OPTIMIZER_MODEL_TYPE,
-        num_heads=exported.num_heads,
-        hidden_size=exported.hidden_size,
-        opt_level=1,
+        str(source), model_type=OPTIMIZER_MODEL_TYPE, num_heads=num_heads, hidden_size=hidden_size, opt_level=1
     )
     optimised.save_model_to_file(str(output))
     return output

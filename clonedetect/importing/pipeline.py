@@ -42,9 +42,13 @@ def import_model(
     *,
     int8: bool = False,
     tokenizer_dir: Path | None = None,
+    optimise_graph: bool = True,
 ) -> ImportReport:
     """Import ``source`` as the next version of ``name`` in ``repository``; raises
-    :class:`ImportModelError` (repository unchanged) when any check fails."""
+    :class:`ImportModelError` (repository unchanged) when any check fails.
+
+    ``optimise_graph=False`` installs the plain FP32 export (the benchmark's baseline,
+    ``clonedetect.load_tests.bench_import``); not a command-line option."""
     source, repository = Path(source), Path(repository)
     plan = plan_install(repository, name)
     is_onnx = source.suffix == ".onnx"
@@ -57,7 +61,7 @@ def import_model(
         work = Path(work)
         exported = _export(source, tokenizer, work / "export.onnx", is_onnx)
         windowed = _windowed(tokenizer, exported.window)
-        model, checks = _checked_graph(exported, windowed, work, int8)
+        model, checks = _checked_graph(exported, windowed, work, int8, optimise_graph)
         record = {
             "version": plan.version,
             "imported": datetime.date.today().isoformat(),
@@ -91,7 +95,9 @@ def _windowed(tokenizer: SourceTokenizer, window: int) -> WindowedTokenizer:
     return WindowedTokenizer(tokenizer.tokenizer)
 
 
-def _checked_graph(exported: ExportedEncoder, tokenizer: WindowedTokenizer, work: Path, int8: bool):
+def _checked_graph(
+    exported: ExportedEncoder, tokenizer: WindowedTokenizer, work: Path, int8: bool, optimise_graph: bool
+):
     """The graph to install and its parity figures; raises if the export itself (or, with
     ``int8``, its quantisation) disagrees with the source model."""
     sequences = parity.sample_sequences(tokenizer)
@@ -118,6 +124,8 @@ def _checked_graph(exported: ExportedEncoder, tokenizer: WindowedTokenizer, work
                 f"ones (limit {parity.INT8_MIN_COSINE}); nothing was installed: import without --int8"
             )
         return model, {"optimised": False, "parity": checks}
+    if not optimise_graph:
+        return exported.onnx_path, {"optimised": False, "parity": checks}
     optimised = optimise(exported, work / "optimised.onnx")
     checks["optimised_max_abs_diff"] = parity.max_abs_diff(reference, embeddings(optimised))
     # An optimisation that changes the answers is dropped: the plain export is installed.

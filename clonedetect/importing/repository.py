@@ -1,8 +1,10 @@
 """Where an import goes in a model repository, and moving it there only once it is complete.
 
-A name is new, or an earlier import of the same name (it has ``imports.json``): then the
-import becomes the next version of its three models. Everything is built in a staging
-folder first; a failed import leaves the repository as it was.
+A name is new, or an earlier import of the same name and kind (it has ``imports.json``):
+then the import becomes the next version of its three models (an encoder's tokenizer,
+encoder and ``NAME_embed``; a cross-encoder's pair tokenizer, pair model and
+``NAME_compare``). Everything is built in a staging folder first; a failed import leaves
+the repository as it was.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from clonedetect import paths
 from clonedetect.importing.errors import ImportModelError
-from clonedetect.importing.model_card import IMPORTS_FILE
+from clonedetect.importing.model_card import CROSS_ENCODER_KIND, ENCODER_KIND, IMPORTS_FILE, read_records
 from clonedetect.importing.model_configs import ModelNames
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -25,25 +27,38 @@ class InstallPlan:
     repository: Path
     names: ModelNames
     version: int
+    kind: str = ENCODER_KIND
 
     def model_folders(self) -> list[str]:
-        return [self.names.encoder, self.names.tokenizer, self.names.embed]
+        served = self.names.compare if self.kind == CROSS_ENCODER_KIND else self.names.embed
+        return [self.names.encoder, self.names.tokenizer, served]
 
 
-def plan_install(repository: Path, name: str) -> InstallPlan:
-    """The names and the version an import of ``name`` into ``repository`` gets."""
+def plan_install(repository: Path, name: str, kind: str = ENCODER_KIND) -> InstallPlan:
+    """The names and the version an import of ``name`` (an ``encoder`` or a
+    ``cross-encoder``) into ``repository`` gets."""
     if not repository.is_dir():
         raise ImportModelError(f"model repository {repository} does not exist or is not a folder")
     if not NAME_PATTERN.fullmatch(name):
         raise ImportModelError(f"--name {name!r}: use letters, digits, '_' and '-' (a Triton model name)")
-    names = ModelNames(name)
-    earlier = (repository / name / IMPORTS_FILE).is_file()
-    for folder in (names.encoder, names.tokenizer, names.embed):
+    plan = InstallPlan(repository, ModelNames(name), max(paths.model_versions(name, repository), default=0) + 1, kind)
+    earlier = read_records(repository / name) if (repository / name / IMPORTS_FILE).is_file() else []
+    if earlier and earlier[-1].get("kind", ENCODER_KIND) != kind:
+        raise ImportModelError(
+            f"{name!r} was imported as a {earlier[-1].get('kind', ENCODER_KIND)} and this import is a {kind}: "
+            "choose another --name"
+        )
+    for folder in plan.model_folders():
         if (repository / folder).exists() and not earlier:
             raise ImportModelError(
                 f"model {folder!r} already exists in {repository} and is not an import: choose another --name"
             )
-    return InstallPlan(repository, names, max(paths.model_versions(name, repository), default=0) + 1)
+    if kind == CROSS_ENCODER_KIND and not (repository / paths.VERIFIER_MODEL).is_dir():
+        raise ImportModelError(
+            f"{repository} has no {paths.VERIFIER_MODEL} model, whose evidence {plan.names.compare} returns: "
+            "import into a repository holding the shipped models"
+        )
+    return plan
 
 
 def install(plan: InstallPlan, staged: Path) -> None:

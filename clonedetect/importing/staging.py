@@ -8,7 +8,7 @@ from pathlib import Path
 from tokenizers import Tokenizer
 
 from clonedetect import paths
-from clonedetect.importing import model_configs
+from clonedetect.importing import model_configs, pair_model_configs
 from clonedetect.importing.model_card import MODEL_CARD_FILE, model_card, read_records, write_records
 from clonedetect.importing.repository import InstallPlan
 
@@ -19,25 +19,57 @@ ADAPTERS = Path(__file__).resolve().parent / "adapters"
 def stage_models(plan: InstallPlan, staged: Path, encoder: Path, tokenizer: Tokenizer, record: dict) -> None:
     """``encoder`` (the final model.onnx) and ``tokenizer`` (windowing set) as version
     ``plan.version`` of the encoder, tokenizer and ensemble, with configs and model card."""
-    names, version = plan.names, str(plan.version)
-    window, dim = record["window"], record["dim"]
-    encoder_folder, tokenizer_folder, embed_folder = (staged / model for model in plan.model_folders())
-    for folder in (encoder_folder / version, tokenizer_folder / version, embed_folder / version):
-        folder.mkdir(parents=True)
-    shutil.copyfile(encoder, encoder_folder / version / paths.ENCODER_FILE)
-    shutil.copyfile(ADAPTERS / "encoder_model.py", encoder_folder / version / "model.py")
-    tokenizer.save(str(tokenizer_folder / version / paths.TOKENIZER_FILE))
-    shutil.copyfile(ADAPTERS / "tokenizer_model.py", tokenizer_folder / version / "model.py")
+    names, window, dim = plan.names, record["window"], record["dim"]
     configs = {
-        encoder_folder / paths.MODEL_CONFIG_FILE: model_configs.encoder_config(names, window, dim),
-        encoder_folder / "configs" / "bundled.pbtxt": model_configs.bundled_encoder_config(names, window, dim),
-        encoder_folder / "configs" / "gpu.pbtxt": model_configs.gpu_encoder_config(names, window, dim),
-        tokenizer_folder / paths.MODEL_CONFIG_FILE: model_configs.tokenizer_config(names, window),
-        embed_folder / paths.MODEL_CONFIG_FILE: model_configs.embed_config(names, plan.version, dim),
+        names.encoder: {
+            paths.MODEL_CONFIG_FILE: model_configs.encoder_config(names, window, dim),
+            "configs/bundled.pbtxt": model_configs.bundled_encoder_config(names, window, dim),
+            "configs/gpu.pbtxt": model_configs.gpu_encoder_config(names, window, dim),
+        },
+        names.tokenizer: {paths.MODEL_CONFIG_FILE: model_configs.tokenizer_config(names, window)},
+        names.embed: {paths.MODEL_CONFIG_FILE: model_configs.embed_config(names, plan.version, dim)},
     }
-    for path, text in configs.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    records = read_records(plan.repository / names.encoder) + [record]
-    write_records(encoder_folder, records)
-    (encoder_folder / MODEL_CARD_FILE).write_text(model_card(names, records))
+    _stage(plan, staged, (encoder, "encoder_model.py"), (tokenizer, "tokenizer_model.py"), configs, record)
+    warmup = model_configs.warmup_files(window)
+    for name, files in ((names.encoder, warmup["encoder"]), (names.tokenizer, warmup["tokenizer"])):
+        for relative, data in files.items():
+            (staged / name / relative).parent.mkdir(parents=True, exist_ok=True)
+            (staged / name / relative).write_bytes(data)
+
+
+def stage_pair_models(plan: InstallPlan, staged: Path, graph: Path, tokenizer: Tokenizer, record: dict) -> None:
+    """A cross-encoder's ``graph`` and pair ``tokenizer`` (window set) as version
+    ``plan.version`` of the pair model, pair tokenizer and ``NAME_compare``."""
+    names = plan.names
+    configs = {
+        names.encoder: {
+            paths.MODEL_CONFIG_FILE: pair_model_configs.pair_model_config(names),
+            "configs/bundled.pbtxt": pair_model_configs.bundled_pair_model_config(names),
+            "configs/gpu.pbtxt": pair_model_configs.gpu_pair_model_config(names),
+        },
+        names.tokenizer: {paths.MODEL_CONFIG_FILE: pair_model_configs.pair_tokenizer_config(names, record["window"])},
+        names.compare: {paths.MODEL_CONFIG_FILE: pair_model_configs.compare_config(names, plan.version)},
+    }
+    _stage(plan, staged, (graph, "pair_model.py"), (tokenizer, "pair_tokenizer_model.py"), configs, record)
+
+
+def _stage(plan: InstallPlan, staged: Path, model: tuple, tokenizer: tuple, configs: dict, record: dict) -> None:
+    """The model's graph and the tokenizer, each with its adapter as ``model.py``, an empty
+    version folder for the ensemble, every config, and the records and card."""
+    (graph, model_adapter), (tokenizer_json, tokenizer_adapter) = model, tokenizer
+    version = str(plan.version)
+    model_folder, tokenizer_folder, ensemble_folder = (staged / name for name in plan.model_folders())
+    for folder in (model_folder / version, tokenizer_folder / version, ensemble_folder / version):
+        folder.mkdir(parents=True)
+    shutil.copyfile(graph, model_folder / version / paths.ENCODER_FILE)
+    shutil.copyfile(ADAPTERS / model_adapter, model_folder / version / "model.py")
+    tokenizer_json.save(str(tokenizer_folder / version / paths.TOKENIZER_FILE))
+    shutil.copyfile(ADAPTERS / tokenizer_adapter, tokenizer_folder / version / "model.py")
+    for name, files in configs.items():
+        for relative, text in files.items():
+            path = staged / name / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+    records = read_records(plan.repository / plan.names.encoder) + [record]
+    write_records(model_folder, records)
+    (model_folder / MODEL_CARD_FILE).write_text(model_card(plan.names, records))
