@@ -29,9 +29,11 @@ def measure_interleaved(
     corpus_size: int,
     work_dir: Path,
     tag: str,
+    programs: list[str] | None = None,
 ) -> list[dict]:
     """Several targets measured by one :mod:`loadgen` process, interleaved in slices.
     Returns one result per target, in order (a failed run gives failing results).
+    ``programs``: the texts to send (default: ``corpus_size`` programs of the mixed corpus).
 
     At concurrency 1 there is no queue to fill: the targets alternate every second
     with no settling time, so even fast drifts of background load cancel out."""
@@ -47,12 +49,14 @@ def measure_interleaved(
         "slice_s": slice_s,
         "settle_s": settle_s,
         "corpus_size": corpus_size,
+        "programs": programs,
     }
     spec_path, out_path = work_dir / f"spec-{tag}.json", work_dir / f"result-{tag}.json"
     spec_path.write_text(json.dumps(spec))
     out_path.unlink(missing_ok=True)
     slices = max(1, -(-duration_s // slice_s))
-    limit = len(targets) * (warmup_s + duration_s + slices * (settle_s + 0.5)) + 120 + 60 * slices
+    # a slice ends when its last call does: slow calls (a large encoder) need slack per target
+    limit = len(targets) * (warmup_s + duration_s + slices * (settle_s + 0.5) + 60) + 120 + 60 * slices
     completed = subprocess.run(
         [sys.executable, "-m", "clonedetect.load_tests.loadgen", str(spec_path), str(out_path)],
         capture_output=True,

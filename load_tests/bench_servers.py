@@ -71,15 +71,15 @@ def _instance_count(config: Path) -> int:
     return int(match.group(1)) if match else 1
 
 
-def bundled_encoder_config(repository: Path) -> Path:
+def bundled_encoder_config(repository: Path, model: str = paths.ENCODER_MODEL) -> Path:
     """The encoder config the bundled server loads: ``configs/bundled.pbtxt``, else ``config.pbtxt``."""
-    config = paths.model_config(paths.ENCODER_MODEL, repository, BUNDLED_CONFIG_NAME)
-    return config if config.exists() else paths.model_config(paths.ENCODER_MODEL, repository)
+    config = paths.model_config(model, repository, BUNDLED_CONFIG_NAME)
+    return config if config.exists() else paths.model_config(model, repository)
 
 
-def encoder_settings(repository: Path) -> dict:
+def encoder_settings(repository: Path, model: str = paths.ENCODER_MODEL) -> dict:
     """Instance count and ORT threads of the bundled encoder config (what the baselines copy)."""
-    config = bundled_encoder_config(repository)
+    config = bundled_encoder_config(repository, model)
     return {
         "workers": _instance_count(config),
         "intra_op_threads": _read_parameter(config, "intra_op_thread_count", 2),
@@ -172,7 +172,9 @@ class PerRequestService:
         inter: int,
         log_path: Path,
         spinning: bool = True,
+        windowed_tokenizer: bool = False,
     ):
+        """``windowed_tokenizer``: ``tokenizer`` is an imported model's (``import-model``)."""
         from clonedetect import server
 
         self.port = server.free_port()
@@ -194,6 +196,7 @@ class PerRequestService:
             "--inter-op-threads",
             str(inter),
             *([] if spinning else ["--no-spinning"]),
+            *(["--windowed-tokenizer"] if windowed_tokenizer else []),
         ]
         self._log = open(log_path, "wb")
         self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -51,9 +51,9 @@ def _cpu_self() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _check(embedding: np.ndarray | None) -> None:
+def _check(embedding: np.ndarray | None, dim: int | None) -> None:
     """One program's answer: a finite unit vector of the promised width."""
-    check_embeddings(None if embedding is None else embedding.reshape(1, -1), 1)
+    check_embeddings(None if embedding is None else embedding.reshape(1, -1), 1, dim)
 
 
 def make_caller(spec: dict):
@@ -63,6 +63,7 @@ def make_caller(spec: dict):
     mode, url, timeout = spec["mode"], spec["url"], float(spec.get("timeout_s", 120))
     model = spec.get("triton_model", wire.EMBED_MODEL)
     programs = spec["_programs"]
+    dim = spec.get("embedding_dim")  # an imported encoder's width; default the shipped one's
     prebuilt = [wire.encode_codes([p]) for p in programs]
     counter = iter(range(10**12))
 
@@ -86,7 +87,7 @@ def make_caller(spec: dict):
             def call(index: int) -> None:
                 inputs, outputs = wire.embed_request(module, packed(index))
                 result = client.infer(model, inputs, outputs=outputs, client_timeout=timeout)
-                _check(result.as_numpy("EMBEDDING"))
+                _check(result.as_numpy("EMBEDDING"), dim)
 
             return call, client.close
 
@@ -106,7 +107,7 @@ def make_caller(spec: dict):
                 tensor.set_data_from_numpy(packed(index), binary_data=binary)
                 output = module.InferRequestedOutput("EMBEDDING", binary_data=binary)
                 result = client.infer(model, [tensor], outputs=[output])
-                _check(result.as_numpy("EMBEDDING"))
+                _check(result.as_numpy("EMBEDDING"), dim)
 
             return call, client.close
 
@@ -127,7 +128,7 @@ def make_caller(spec: dict):
                 body = response.read()
                 if response.status_code != 200:
                     raise RuntimeError(f"HTTP {response.status_code}: {body[:200]!r}")
-                _check(np.frombuffer(body, dtype="<f4"))
+                _check(np.frombuffer(body, dtype="<f4"), dim)
 
             return call, client.close
 
@@ -312,10 +313,13 @@ def run(spec: dict) -> dict:
     load drifting over the run falls on every target alike."""
     from clonedetect.load_tests.payloads import load_corpus
 
-    corpus = load_corpus(int(spec["corpus_size"]), int(spec.get("corpus_seed", 0)))
+    if spec.get("programs"):  # the caller chose the programs (e.g. median-length ones)
+        corpus = tuple(spec["programs"])
+    else:
+        corpus = load_corpus(int(spec["corpus_size"]), int(spec.get("corpus_seed", 0))).programs
 
     def programs(target: dict) -> tuple[str, ...]:  # distinct_programs < corpus: repeated submissions
-        return corpus.programs[: int(target.get("distinct_programs") or spec.get("distinct_programs") or len(corpus))]
+        return corpus[: int(target.get("distinct_programs") or spec.get("distinct_programs") or len(corpus))]
 
     concurrency = int(spec["concurrency"])
     single = "targets" not in spec

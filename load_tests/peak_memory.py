@@ -16,17 +16,22 @@ SAMPLE_SECONDS = 0.2
 
 class PeakSampler:
     """``with PeakSampler(pid) as peak: ...``; then ``peak.peak_mb``: the highest summed RSS
-    of ``pid`` and its descendants seen (a peak shorter than a sample can be missed)."""
+    of ``pid`` and its descendants seen (a peak shorter than a sample can be missed);
+    ``peak.by_process``: the highest RSS seen of each process label (e.g. one Triton stub)."""
 
     def __init__(self, pid: int, interval: float = SAMPLE_SECONDS):
         self.pid, self.interval = pid, interval
         self.peak_mb = 0.0
+        self.by_process: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while True:
-            self.peak_mb = max(self.peak_mb, process_tree_memory(self.pid)["total_rss_mb"])
+            memory = process_tree_memory(self.pid)
+            self.peak_mb = max(self.peak_mb, memory["total_rss_mb"])
+            for row in memory["processes"]:
+                self.by_process[row["process"]] = max(self.by_process.get(row["process"], 0.0), row["rss_mb"])
             if self._stop.wait(self.interval):
                 return
 

@@ -13,6 +13,10 @@ the Rust tokenizer release the GIL, so concurrent requests do run in parallel.
 its L2-normalised embedding (``application/octet-stream``, 1,536 bytes);
 ``GET /health`` answers 200 once the model is loaded.
 
+``--windowed-tokenizer`` reads ``--tokenizer`` as an imported model's ``tokenizer.json``
+(:class:`~clonedetect.preprocessing.windowed_tokenization.WindowedTokenizer`, what
+``clonedetect import-model`` installs) instead of the shipped model's.
+
 ``--workers N`` runs N such processes on one port (``SO_REUSEPORT``; the kernel spreads
 connections), each with its own model copy, like the seed's N workers.
 """
@@ -93,11 +97,13 @@ def serve(
     intra: int,
     inter: int,
     spinning: bool = True,
+    windowed_tokenizer: bool = False,
 ) -> None:
     from clonedetect.load_tests.encoders import make_encoder
     from clonedetect.preprocessing.tokenization import CodeTokenizer
+    from clonedetect.preprocessing.windowed_tokenization import WindowedTokenizer
 
-    tokenizer = CodeTokenizer.from_file(tokenizer_path)
+    tokenizer = (WindowedTokenizer if windowed_tokenizer else CodeTokenizer).from_file(tokenizer_path)
     encoder = make_encoder(model_path, intra, inter, spinning=spinning)
     with ReusePortServer((host, port), make_handler(tokenizer, encoder)) as httpd:
         httpd.serve_forever()
@@ -113,8 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inter-op-threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--no-spinning", action="store_true", help="ORT idle threads sleep instead of spin-waiting")
+    parser.add_argument(
+        "--windowed-tokenizer", action="store_true", help="the tokenizer is an imported model's (import-model)"
+    )
     args = parser.parse_args(argv)
-    settings = (args.intra_op_threads, args.inter_op_threads, not args.no_spinning)
+    settings = (args.intra_op_threads, args.inter_op_threads, not args.no_spinning, args.windowed_tokenizer)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     children = []
     for _ in range(max(1, args.workers) - 1):  # extra workers: forked, same port

@@ -46,10 +46,11 @@ class ResponseCheckError(AssertionError):
     """A response arrived but does not hold what the model promises."""
 
 
-def check_embeddings(embeddings: np.ndarray, count: int) -> None:
+def check_embeddings(embeddings: np.ndarray, count: int, dim: int | None = None) -> None:
+    """``count`` finite unit vectors of ``dim`` values (default: the shipped encoder's width)."""
     from clonedetect.client.protocol import EMBEDDING_DIM
 
-    expected = (count, EMBEDDING_DIM)
+    expected = (count, dim or EMBEDDING_DIM)
     if embeddings is None or embeddings.shape != expected:
         raise ResponseCheckError(
             f"EMBEDDING has shape {None if embeddings is None else embeddings.shape}, expected {expected}"
