@@ -315,6 +315,7 @@ def test_extra_args_are_appended(chart):
 
 
 READINESS_COMMAND = ["python3", "-m", "clonedetect.readiness", "--url", "127.0.0.1:8000"]
+LIVENESS_COMMAND = ["python3", "-m", "clonedetect.liveness", "--url", "127.0.0.1:8000"]
 
 
 @pytest.mark.parametrize("profile", list(PROFILES))
@@ -322,7 +323,9 @@ def test_probes_and_graceful_termination(chart, profile):
     docs = render(chart, PROFILES[profile])
     container = triton(docs)
     assert container["startupProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": "http"}
-    assert container["livenessProbe"]["httpGet"] == {"path": "/v2/health/live", "port": "http"}
+    # Live, and no READY Python-backend model without its process (checked in the container).
+    assert container["livenessProbe"]["exec"] == {"command": LIVENESS_COMMAND}
+    assert "httpGet" not in container["livenessProbe"]
     # Every ensemble can answer, checked by the project's readiness command in the container.
     assert container["readinessProbe"]["exec"] == {"command": READINESS_COMMAND}
     assert "httpGet" not in container["readinessProbe"]
@@ -337,6 +340,13 @@ def test_probes_and_graceful_termination(chart, profile):
     assert grace > exit_timeout + sleep
 
 
+def test_liveness_probe_options(chart):
+    http_probe = triton(render(chart, {"probes": {"liveness": {"checkStubs": False, "periodSeconds": 9}}}))
+    probe = http_probe["livenessProbe"]
+    assert probe["httpGet"] == {"path": "/v2/health/live", "port": "http"} and "exec" not in probe
+    assert probe["periodSeconds"] == 9
+
+
 def test_readiness_probe_options(chart):
     http_probe = triton(render(chart, {"probes": {"readiness": {"checkEnsembles": False, "periodSeconds": 7}}}))
     probe = http_probe["readinessProbe"]
@@ -345,6 +355,7 @@ def test_readiness_probe_options(chart):
     # Triton bound to one address is reached there, on the configured port.
     one_address = triton(render(chart, {"server": {"bindAddress": "10.1.2.3", "ports": {"http": 9000}}}))
     assert one_address["readinessProbe"]["exec"]["command"][-2:] == ["--url", "10.1.2.3:9000"]
+    assert one_address["livenessProbe"]["exec"]["command"][-2:] == ["--url", "10.1.2.3:9000"]
     assert one_address["readinessProbe"]["timeoutSeconds"] == 5  # time for a Python process to start
     # The exec probe runs with the container's environment: the admin key is there.
     assert "CLONEDETECT_ADMIN_KEY" in {e["name"] for e in one_address["env"]}
@@ -705,6 +716,7 @@ BAD_VALUES = {
     "extra arg without dashes": {"server": {"extraArgs": ["model-repository=/x"]}},
     "failure ratio above 1": {"metrics": {"prometheusRule": {"failureRatio": 2}}},
     "readiness switch not a boolean": {"probes": {"readiness": {"checkEnsembles": "yes"}}},
+    "liveness switch not a boolean": {"probes": {"liveness": {"checkStubs": 1}}},
     "unknown trace mode": {"tracing": {"mode": "jaeger"}},
     "unknown trace level": {"tracing": {"level": "DEBUG"}},
     "trace rate zero": {"tracing": {"rate": 0}},

@@ -27,8 +27,9 @@ from clonedetect.server import server_arguments
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 DOCKERIGNORE = PROJECT_ROOT / ".dockerignore"
 CHART_DIR = PROJECT_ROOT / "helm" / "clonedetect"
-# The module the chart's readinessProbe runs in the Triton container (probes.readiness.checkEnsembles).
-READINESS_MODULE = "clonedetect.readiness"
+# The modules the chart's probes run in the Triton container (probes.readiness.checkEnsembles,
+# probes.liveness.checkStubs).
+PROBE_MODULES = ("clonedetect.readiness", "clonedetect.liveness")
 
 
 def instructions() -> list[tuple[str, str]]:
@@ -217,7 +218,7 @@ def test_build_context_installs_what_the_models_import(tmp_path):
     for model in MODEL_REPOSITORY.glob("*/*/model.py"):
         imported |= set(re.findall(r"^\s*(?:from|import) (clonedetect(?:\.\w+)*)", model.read_text(), re.M))
     assert imported, "the Python-backend models import clonedetect"
-    imported.add(READINESS_MODULE)
+    imported.update(PROBE_MODULES)
     for module in sorted(imported):
         path = module.replace(".", "/")
         assert f"{path}.py" in names or f"{path}/__init__.py" in names, f"{module} is not in the image's install"

@@ -292,18 +292,20 @@ lines of clonedetect.tritonArgs it is included in.
 {{- end -}}
 
 {{/*
-The readiness check run in the Triton container (probes.readiness.checkEnsembles):
-exit 0 only when every ensemble can answer. It reaches Triton on loopback unless the
-server binds one address only.
+A check of the project's run in the Triton container: clonedetect.readiness
+(probes.readiness.checkEnsembles: exit 0 only when every ensemble can answer) or
+clonedetect.liveness (probes.liveness.checkStubs: exit 0 only while every READY
+Python-backend model has its process). It reaches Triton on loopback unless the server
+binds one address only. Call with (dict "module" MODULE "root" $).
 */}}
-{{- define "clonedetect.readinessCommand" -}}
-{{- $bind := .Values.server.bindAddress -}}
+{{- define "clonedetect.probeCommand" -}}
+{{- $bind := .root.Values.server.bindAddress -}}
 {{- $host := ternary "127.0.0.1" $bind (eq $bind "0.0.0.0") -}}
 - python3
 - -m
-- clonedetect.readiness
+- {{ .module }}
 - --url
-- {{ printf "%s:%v" $host .Values.server.ports.http }}
+- {{ printf "%s:%v" $host .root.Values.server.ports.http }}
 {{- end -}}
 
 {{/*
