@@ -20,6 +20,7 @@ from clonedetect.paths import (
     COMPARE_MODEL,
     EMBED_MODEL,
     ENCODER_MODEL,
+    PAIR_CHECK_MODEL,
     SCORER_MODEL,
     TOKENIZER_MODEL,
     VERIFIER_MODEL,
@@ -32,7 +33,15 @@ EMBEDDING_DIM = 384
 # quantisation (version 2), served side by side.
 PRECISIONS = ("fp32", "int8")
 ENSEMBLES = {"fp32": (EMBED_MODEL, COMPARE_MODEL), "int8": (EMBED_MODEL + "_int8", COMPARE_MODEL + "_int8")}
-SERVING_MODELS = (TOKENIZER_MODEL, ENCODER_MODEL, SCORER_MODEL, VERIFIER_MODEL, *ENSEMBLES["fp32"], *ENSEMBLES["int8"])
+SERVING_MODELS = (
+    TOKENIZER_MODEL,
+    ENCODER_MODEL,
+    SCORER_MODEL,
+    VERIFIER_MODEL,
+    PAIR_CHECK_MODEL,
+    *ENSEMBLES["fp32"],
+    *ENSEMBLES["int8"],
+)
 ADMIN_KEY_HEADER = "admin-key"
 PROTOCOLS = ("http", "grpc")
 DEFAULT_URLS = {"http": "127.0.0.1:8000", "grpc": "127.0.0.1:8001"}

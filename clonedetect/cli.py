@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from clonedetect import __version__, paths
@@ -234,16 +235,31 @@ def _rollout_progress(message: str) -> None:
     print(f"clonedetect: {message}", file=sys.stderr, flush=True)
 
 
-def command_rollout(args: argparse.Namespace) -> int:
-    from clonedetect.rollout import RolloutError, rollback, rollout
+def _roll(args: argparse.Namespace, client, repository: Path) -> dict:
+    from clonedetect.rollout import rollback, rollout
 
-    repository = Path(args.model_repository)
+    if args.command == "rollout":
+        return rollout(client, repository, args.model, args.version, args.replace, _rollout_progress)
+    return rollback(client, repository, args.model, _rollout_progress)
+
+
+def command_rollout(args: argparse.Namespace) -> int:
+    from clonedetect import server
+    from clonedetect.rollout import RolloutError
+
     try:
         with _client(args, admin_key=_admin_key(args)) as client:
-            if args.command == "rollout":
-                report = rollout(client, repository, args.model, args.version, args.replace, _rollout_progress)
+            if not server.is_remote(args.model_repository):
+                report = _roll(args, client, Path(args.model_repository))
             else:
-                report = rollback(client, repository, args.model, _rollout_progress)
+                from clonedetect.remote_rollout import PushingClient, S3RolloutCopy
+
+                with tempfile.TemporaryDirectory(prefix="clonedetect-rollout-") as folder:
+                    copy = S3RolloutCopy(args.model_repository, Path(folder))
+                    try:
+                        report = _roll(args, PushingClient(client, copy), copy.folder)
+                    finally:
+                        copy.push()  # the last edits (the rollout record) have no load after them
     except RolloutError as error:
         raise client_errors.InvalidInputError(str(error)) from None
     _print_json(report)
@@ -413,7 +429,9 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.add_argument("model")
     for version_command in (rollout, rollback):
         version_command.add_argument(
-            "--model-repository", default=str(paths.MODEL_REPOSITORY), help="the repository folder the server serves"
+            "--model-repository",
+            default=str(paths.MODEL_REPOSITORY),
+            help="the repository the server serves: a folder, or s3://bucket/prefix, s3://host:port/bucket/prefix",
         )
         _add_connection_options(version_command)
         _add_admin_key_option(version_command)

@@ -17,6 +17,7 @@ TOKENIZER_MODEL = "code_tokenizer"
 ENCODER_MODEL = "code_clone_detector"
 SCORER_MODEL = "clone_scorer"
 VERIFIER_MODEL = "clone_verifier"
+PAIR_CHECK_MODEL = "clone_pair_check"  # the first step of every pair ensemble
 EMBED_MODEL = "clone_embed"
 COMPARE_MODEL = "clone_compare"
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from clonedetect.preprocessing.validation import CodeInputError, decode_code
+from clonedetect.preprocessing.validation import CodeInputError, decode_pairs
 from clonedetect.tiling import greedy_string_tiling
 from clonedetect.token_sequence import TokenSequence, token_sequence
 
@@ -103,13 +103,8 @@ def verify_request(codes_a: np.ndarray, codes_b: np.ndarray) -> tuple[np.ndarray
     """One Triton request's pairs (``CODE_A[i]``, ``CODE_B[i]``): the tiling similarity
     (``average``) of each and its evidence as JSON, or the :class:`CodeInputError` that
     rejects the request."""
-    if len(codes_a) != len(codes_b):
-        return CodeInputError(f"CODE_A has {len(codes_a)} programs and CODE_B {len(codes_b)}; send them in pairs")
     try:
-        pairs = [
-            (decode_code(a, what=f"CODE_A[{i}]"), decode_code(b, what=f"CODE_B[{i}]"))
-            for i, (a, b) in enumerate(zip(codes_a, codes_b, strict=True))
-        ]
+        pairs = decode_pairs(codes_a, codes_b)
     except CodeInputError as error:
         return error
     results = [verify(a, b) for a, b in pairs]

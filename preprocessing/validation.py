@@ -35,3 +35,14 @@ def decode_code(raw: bytes | str, *, what: str = "code") -> str:
     if not text.strip():
         raise CodeInputError(f"{what} is empty or only whitespace; send the source text of a program")
     return text
+
+
+def decode_pairs(codes_a, codes_b) -> list[tuple[str, str]]:
+    """One request's pairs (``CODE_A[i]``, ``CODE_B[i]``) as text, or raise
+    :class:`CodeInputError` naming the first program that is not acceptable."""
+    if len(codes_a) != len(codes_b):
+        raise CodeInputError(f"CODE_A has {len(codes_a)} programs and CODE_B {len(codes_b)}; send them in pairs")
+    return [
+        (decode_code(a, what=f"CODE_A[{i}]"), decode_code(b, what=f"CODE_B[{i}]"))
+        for i, (a, b) in enumerate(zip(codes_a, codes_b, strict=True))
+    ]

@@ -152,6 +152,32 @@ def test_bad_code_to_the_verifier_is_rejected_and_names_the_input(raw):
     assert result.as_numpy("VERIFICATION").reshape(-1)[0] == pytest.approx(1.0)
 
 
+def test_bad_code_to_the_pair_check_is_rejected_and_names_the_input(raw):
+    client, module = raw
+    inputs = [code_input(module, [b" \n"], "CODE_A"), code_input(module, [GOOD_CODE], "CODE_B")]
+    assert "CODE_A[0] is empty or only whitespace" in rejected(client, module, inputs, "clone_pair_check")
+    good = [inputs[1], code_input(module, [GOOD_CODE], "CODE_A")]
+    result = client.infer("clone_pair_check", good)
+    assert result.as_numpy("CHECKED_A").reshape(-1)[0] == GOOD_CODE == result.as_numpy("CHECKED_B").reshape(-1)[0]
+
+
+def test_bad_pairs_between_valid_requests_never_stall_the_server(triton):
+    """A bad pair sent right after a valid request, many times over gRPC: before every pair
+    ensemble began with clone_pair_check, tritonserver 2.51 stopped answering within 5-40."""
+    client = grpcclient.InferenceServerClient(triton.grpc_url)
+    valid = CloneDetectorClient(triton.grpc_url, protocol="grpc", timeout=20, retry=None)
+    bad = [code_input(grpcclient, [GOOD_CODE], "CODE_A"), code_input(grpcclient, [b" "], "CODE_B")]
+    try:
+        for index in range(150):
+            with pytest.raises(InferenceServerException) as error:
+                client.infer("clone_compare", bad, client_timeout=20)
+            assert error.value.status() == "StatusCode.INVALID_ARGUMENT", f"pair {index}: {error.value}"
+            assert valid.embed([f"int f() {{ return {index}; }}"]).shape == (1, EMBEDDING_DIM)
+    finally:
+        client.close()
+        valid.close()
+
+
 @pytest.mark.parametrize("model", ["clone_embed", "clone_compare"])
 def test_more_programs_than_a_request_may_hold_are_rejected(raw, model):
     client, module = raw

@@ -147,7 +147,7 @@ def test_an_import_installs_pair_tokenizer_pair_model_and_compare_ensemble(impor
         compare = parse(repository / f"{name}_compare" / "config.pbtxt")
         assert [(t.name, t.data_type, list(t.dims)) for t in [*compare.input, *compare.output]] == interface
         steps = [(s.model_name, s.model_version) for s in compare.ensemble_scheduling.step]
-        assert steps == [(f"{name}_tokenizer", 1), (name, 1), (paths.VERIFIER_MODEL, -1)]
+        assert steps == [(paths.PAIR_CHECK_MODEL, -1), (f"{name}_tokenizer", 1), (name, 1), (paths.VERIFIER_MODEL, -1)]
         card = (model / "MODEL_CARD.md").read_text()
         assert "Parity" in card and report.record["architecture"] in card
     for name in ("cross_bert", "cross_roberta"):

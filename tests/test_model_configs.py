@@ -30,6 +30,7 @@ def test_the_repository_has_the_interface_models_and_configs():
         "code_clone_detector/configs/bundled.pbtxt",
         "clone_scorer/config.pbtxt",
         "clone_verifier/config.pbtxt",
+        "clone_pair_check/config.pbtxt",
         "clone_embed/config.pbtxt",
         "clone_compare/config.pbtxt",
         "clone_embed_int8/config.pbtxt",
@@ -77,6 +78,15 @@ def test_ensembles_wire_existing_models_and_tensors():
             assert set(step.output_map) <= {o.name for o in target.output}
             available |= set(step.output_map.values())
         assert {o.name for o in ensemble.output} <= available
+
+
+@pytest.mark.parametrize("name", ["clone_compare", "clone_compare_int8"])
+def test_only_the_pair_check_reads_the_submitted_programs(name):
+    """Every other step waits for the check, so a bad pair is rejected before any of them runs
+    (parallel steps rejecting the same pair stalled tritonserver 2.51: docs/RELIABILITY.md)."""
+    steps = parse(REPOSITORY / name / "config.pbtxt").ensemble_scheduling.step
+    readers = [s.model_name for s in steps if {"CODE_A", "CODE_B"} & set(s.input_map.values())]
+    assert readers == ["clone_pair_check"] == [steps[0].model_name]
 
 
 def test_both_encoder_versions_are_served_and_each_ensemble_pins_one():
@@ -139,6 +149,7 @@ WARMED_UP = [
     "code_clone_detector/configs/gpu.pbtxt",
     "code_tokenizer/config.pbtxt",
     "clone_verifier/config.pbtxt",
+    "clone_pair_check/config.pbtxt",
 ]
 
 
@@ -167,7 +178,7 @@ def test_the_shipped_warmup_data_is_what_an_import_writes():
     assert (REPOSITORY / "code_clone_detector/warmup/attention_mask").read_bytes() == written["encoder"][
         "warmup/attention_mask"
     ]
-    for model in ("code_tokenizer", "clone_verifier"):
+    for model in ("code_tokenizer", "clone_verifier", "clone_pair_check"):
         assert (REPOSITORY / model / "warmup/program").read_bytes() == written["tokenizer"]["warmup/program"]
 
 

@@ -74,6 +74,18 @@ def test_targets_and_the_files_of_one_version(tmp_path):
         repository_files(paths.MODEL_REPOSITORY, paths.SCORER_MODEL, 9)
 
 
+def test_rollout_locations_in_s3_in_either_form_and_a_clear_refusal_otherwise():
+    from clonedetect.publishing import Target
+    from clonedetect.remote_rollout import parse_s3_url
+    from clonedetect.rollout_repository import RolloutError
+
+    assert parse_s3_url("s3://models/clonedetect/prod") == (None, Target("s3", "models", "clonedetect/prod"))
+    assert parse_s3_url("s3://127.0.0.1:9000/models") == ("http://127.0.0.1:9000", Target("s3", "models", ""))
+    for url in ("gs://models/prod", "s3://127.0.0.1:9000/"):
+        with pytest.raises(RolloutError, match="s3://"):
+            parse_s3_url(url)
+
+
 @pytest.mark.integration
 def test_publish_serve_from_s3_publish_a_version_and_reload(tmp_path, s3_environment, capsys):
     repository = tmp_path / "model_repository"
@@ -100,5 +112,37 @@ def test_publish_serve_from_s3_publish_a_version_and_reload(tmp_path, s3_environ
             expected = stricter.probability(np.array([after.similarity]), np.array([after.verification]))[0]
             assert after.probability == pytest.approx(float(expected), abs=1e-5)
             assert after.probability != pytest.approx(before.probability, abs=1e-3)
+    finally:
+        triton.stop()
+
+
+@pytest.mark.integration
+def test_roll_out_and_back_a_version_published_to_the_s3_repository_being_served(tmp_path, s3_environment, capsys):
+    from tests.test_rollout import NEW_VERSION, PROGRAMS, add_perturbed_encoder, expected_embeddings
+
+    repository = tmp_path / "model_repository"
+    shutil.copytree(paths.MODEL_REPOSITORY, repository, ignore=shutil.ignore_patterns("__pycache__"))
+    url = f"s3://{BUCKET}/rollout"
+    assert main(["publish", "--model-repository", str(repository), "--to", url]) == 0
+    triton = server.start_on_free_ports(server.repository_location(url), log_path=tmp_path / "triton.log", timeout=300)
+    try:
+        with CloneDetectorClient(triton.http_url, timeout=60) as client:
+            add_perturbed_encoder(repository)
+            publish = ["--model-repository", str(repository), "--to", url, "--model", paths.ENCODER_MODEL]
+            assert main(["publish", *publish, "--version", str(NEW_VERSION)]) == 0
+            capsys.readouterr()
+            # Both URL forms: boto3's endpoint from AWS_ENDPOINT_URL, and Triton's host:port.
+            rollout = ["rollout", paths.ENCODER_MODEL, "--version", str(NEW_VERSION), "--replace", "1"]
+            assert main([*rollout, "--url", triton.http_url, "--model-repository", url]) == 0
+            report = json.loads(capsys.readouterr().out)
+            assert report["served"] == [2, NEW_VERSION] and report["ensembles"]["clone_embed"] == [1, 2]
+            expected = expected_embeddings(repository, NEW_VERSION)
+            assert np.allclose(client.embed(PROGRAMS), expected, atol=1e-4)
+            policy = s3_environment.get_object(Bucket=BUCKET, Key="rollout/clone_embed/config.pbtxt")["Body"].read()
+            assert b"versions: [ 2 ]" in policy, "the bucket holds what is live, so a restarted server serves it"
+            back = ["rollback", paths.ENCODER_MODEL, "--model-repository", server.repository_location(url)]
+            assert main([*back, "--url", triton.http_url]) == 0
+            assert json.loads(capsys.readouterr().out)["rolled_back"] == NEW_VERSION
+            assert np.allclose(client.embed(PROGRAMS), expected_embeddings(repository, 1), atol=1e-4)
     finally:
         triton.stop()

@@ -181,10 +181,20 @@ output [
 ensemble_scheduling {{
   step [
     {{
-      model_name: "{names.tokenizer}"
-      model_version: {version}
+      # The only step that reads the submitted text: a bad pair is rejected before the
+      # others start (see {paths.PAIR_CHECK_MODEL}'s config).
+      model_name: "{paths.PAIR_CHECK_MODEL}"
+      model_version: -1
       input_map {{ key: "CODE_A" value: "CODE_A" }}
       input_map {{ key: "CODE_B" value: "CODE_B" }}
+      output_map {{ key: "CHECKED_A" value: "checked_a" }}
+      output_map {{ key: "CHECKED_B" value: "checked_b" }}
+    }},
+    {{
+      model_name: "{names.tokenizer}"
+      model_version: {version}
+      input_map {{ key: "CODE_A" value: "checked_a" }}
+      input_map {{ key: "CODE_B" value: "checked_b" }}
       output_map {{ key: "input_ids" value: "input_ids" }}
       output_map {{ key: "attention_mask" value: "attention_mask" }}
       output_map {{ key: "token_type_ids" value: "token_type_ids" }}
@@ -199,11 +209,11 @@ ensemble_scheduling {{
       output_map {{ key: "probability" value: "PROBABILITY" }}
     }},
     {{
-      # Reads the source text itself: runs in parallel with the two steps above.
+      # Runs in parallel with the two steps above.
       model_name: "{paths.VERIFIER_MODEL}"
       model_version: -1
-      input_map {{ key: "CODE_A" value: "CODE_A" }}
-      input_map {{ key: "CODE_B" value: "CODE_B" }}
+      input_map {{ key: "CODE_A" value: "checked_a" }}
+      input_map {{ key: "CODE_B" value: "checked_b" }}
       output_map {{ key: "VERIFICATION" value: "VERIFICATION" }}
       output_map {{ key: "EVIDENCE" value: "EVIDENCE" }}
     }}

@@ -53,9 +53,10 @@ def plan_install(repository: Path, name: str, kind: str = ENCODER_KIND) -> Insta
             raise ImportModelError(
                 f"model {folder!r} already exists in {repository} and is not an import: choose another --name"
             )
-    if kind == CROSS_ENCODER_KIND and not (repository / paths.VERIFIER_MODEL).is_dir():
+    missing = [m for m in (paths.PAIR_CHECK_MODEL, paths.VERIFIER_MODEL) if not (repository / m).is_dir()]
+    if kind == CROSS_ENCODER_KIND and missing:
         raise ImportModelError(
-            f"{repository} has no {paths.VERIFIER_MODEL} model, whose evidence {plan.names.compare} returns: "
+            f"{repository} has no {' or '.join(missing)} model, which {plan.names.compare} calls: "
             "import into a repository holding the shipped models"
         )
     return plan
