@@ -22,24 +22,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from clonedetect import paths
 from clonedetect import rollout_repository as repo
 from clonedetect.client import errors
 from clonedetect.ensembles import LATEST, ready_versions
+from clonedetect.import_rollout import is_import, plan_import_rollout
+from clonedetect.rollout_plan import Move, Switch, answering, check_version_folder, replaced_version
 from clonedetect.rollout_repository import RolloutError
 
 DRAIN_TIMEOUT_S = 120.0  # an old ensemble version's requests in flight finish well within this
-
-
-@dataclass(frozen=True)
-class Switch:
-    ensemble: str
-    before: int  # the ensemble version answering now
-    after: int  # the ensemble version that answers once switched
-    pins: dict[str, int]  # what ``after`` calls
 
 
 def _callers(repository: Path, model: str, replaced: int, served: list[int]) -> dict[str, dict[str, int]]:
@@ -58,48 +51,21 @@ def _callers(repository: Path, model: str, replaced: int, served: list[int]) -> 
     return callers
 
 
-def _replaced_version(model: str, version: int, served: list[int], replace: int | None) -> int:
-    if not served:
-        raise RolloutError(f"{model} is not loaded on the server: load it first (clonedetect reload {model})")
-    others = [v for v in served if v != version]
-    listed = ", ".join(map(str, served))
-    if replace is None:
-        if len(others) != 1:
-            raise RolloutError(
-                f"{model} serves versions {listed}: say which one version {version} replaces with --replace"
-            )
-        return others[0]
-    if replace not in others:
-        raise RolloutError(f"--replace {replace}: {model} serves versions {listed} (and the new one is {version})")
-    return replace
-
-
-def _answering(live: dict[str, list[int]], ensemble: str) -> int:
-    if not live.get(ensemble):
-        raise RolloutError(f"ensemble {ensemble} is not loaded on the server: load it first (clonedetect reload)")
-    return max(live[ensemble])
-
-
-def check_version_folder(repository: Path, model: str, version: int) -> None:
-    if version not in paths.model_versions(model, repository):
-        raise RolloutError(
-            f"{model} has no version folder {version} in {repository}: install it first "
-            "(clonedetect import-model, clonedetect calibrate, or copy it there)"
-        )
-
-
 def plan_rollout(
     repository: Path, model: str, version: int, replace: int | None, live: dict[str, list[int]]
-) -> tuple[int, list[Switch]]:
-    """The version ``version`` replaces and the ensemble switches that make it live, given
-    the ``live`` (ready) versions of every model on the server."""
+) -> tuple[list[Move], list[Switch]]:
+    """The models that change version (``model`` first) and the ensemble switches that make
+    ``version`` live, given the ``live`` (ready) versions of every model on the server. An
+    imported encoder moves with its tokenizer (:mod:`clonedetect.import_rollout`)."""
     check_version_folder(repository, model, version)
-    replaced = _replaced_version(model, version, live.get(model, []), replace)
+    if is_import(repository, model):
+        return plan_import_rollout(repository, model, version, replace, live)
+    replaced = replaced_version(model, version, live.get(model, []), replace)
     switches = []
     for ensemble, steps in _callers(repository, model, replaced, live[model]).items():
         after = max(paths.model_versions(ensemble, repository)) + 1
-        switches.append(Switch(ensemble, _answering(live, ensemble), after, {**steps, model: version}))
-    return replaced, switches
+        switches.append(Switch(ensemble, answering(live, ensemble), after, {**steps, model: version}, steps))
+    return [Move(model, version, replaced, live[model])], switches
 
 
 def _wait_until_retired(client, retiring: dict[str, int], timeout: float = DRAIN_TIMEOUT_S) -> None:
@@ -118,66 +84,90 @@ def _wait_until_retired(client, retiring: dict[str, int], timeout: float = DRAIN
         time.sleep(0.2)
 
 
-def _load_beside(client, repository: Path, model: str, add: int, served: list[int], why: str, progress) -> None:
-    """Load version ``add`` beside ``served``; if it does not load, put the configs back."""
-    saved = repo.snapshot(repository, model)
-    repo.set_served_versions(repository, model, sorted({*served, add}), why)
-    progress(f"loading {model} version {add} beside {', '.join(map(str, served))} (warm-up included)")
+def _load_beside(client, repository: Path, move: Move, why: str, progress) -> dict[Path, str]:
+    """Load ``move.add`` beside the versions served; if it does not load, put the configs
+    back. The configs as they were, for :func:`_put_back`."""
+    saved = repo.snapshot(repository, move.model)
+    repo.set_served_versions(repository, move.model, sorted({*move.served, move.add}), why)
+    served = ", ".join(map(str, move.served))
+    progress(f"loading {move.model} version {move.add} beside {served} (warm-up included)")
     try:
-        client.load_model(model)
+        client.load_model(move.model)
     except errors.ClonedetectError as error:
-        repo.restore(saved)
-        client.load_model(model)
+        _put_back(client, move.model, saved)
         raise RolloutError(
-            f"{model} version {add} did not load, so nothing was switched and {model} serves "
-            f"{', '.join(map(str, served))} as before: {error}"
+            f"{move.model} version {move.add} did not load, so nothing was switched and {move.model} "
+            f"serves {served} as before: {error}"
         ) from None
+    return saved
+
+
+def _put_back(client, model: str, saved: dict[Path, str]) -> None:
+    repo.restore(saved)
+    client.load_model(model)
+
+
+def _configs_say_what_is_live(client, repository: Path, moves: list[Move], switches: list[Switch], why: str) -> None:
+    """Triton reloads an ensemble, and the models it calls, from the configs it last read
+    whenever one of them loads. Before anything loads, those configs must say what answers
+    now: an import has already rewritten them for its new version, so they are put back
+    and read again (a reload of what is live; nothing changes for the shipped models)."""
+    changed = False
+    for move in moves:
+        if repo.served_versions(repository, move.model) != sorted(move.served):
+            repo.set_served_versions(repository, move.model, move.served, why)
+            changed = True
+    for step in switches:
+        repo.record_steps(repository, step.ensemble, step.before, step.before_pins)
+        now = (repo.steps(repository, step.ensemble), repo.served_versions(repository, step.ensemble))
+        if now != (step.before_pins, [step.before]):
+            repo.pin_ensemble(repository, step.ensemble, step.before, step.before_pins, why)
+            changed = True
+    if changed:
+        for step in switches:
+            client.load_model(step.ensemble)
 
 
 def switch(
-    client,
-    repository: Path,
-    model: str,
-    *,
-    add: int,
-    remove: int,
-    served: list[int],
-    switches: list[Switch],
-    why: str,
-    progress: Callable[[str], None],
+    client, repository: Path, moves: list[Move], switches: list[Switch], *, why: str, progress: Callable[[str], None]
 ) -> None:
-    """Load ``model`` version ``add`` beside the ``served`` ones, move ``switches`` onto it,
-    unload ``remove``."""
-    _load_beside(client, repository, model, add, served, why, progress)
+    """Load each move's new version beside the served ones, move ``switches`` onto them,
+    unload the versions they replace."""
+    _configs_say_what_is_live(client, repository, moves, switches, why)
+    ensembles = {path: text for step in switches for path, text in repo.snapshot(repository, step.ensemble).items()}
+    loaded: list[tuple[str, dict[Path, str]]] = []
+    try:
+        for move in moves:
+            loaded.append((move.model, _load_beside(client, repository, move, why, progress)))
+    except RolloutError:
+        repo.restore(ensembles)
+        for model, saved in loaded:  # the moves that did load go back too
+            _put_back(client, model, saved)
+        raise
     for step in switches:
-        repo.record_steps(repository, step.ensemble, step.before, repo.steps(repository, step.ensemble))
         repo.pin_ensemble(repository, step.ensemble, step.after, step.pins, why)
         progress(f"switching {step.ensemble} from version {step.before} to {step.after}: {step.pins}")
         client.load_model(step.ensemble)
     _wait_until_retired(client, {step.ensemble: step.before for step in switches})
-    repo.set_served_versions(repository, model, sorted({*served, add} - {remove}), why)
-    progress(f"unloading {model} version {remove}")
-    client.load_model(model)
+    for move in moves:
+        repo.set_served_versions(repository, move.model, sorted({*move.served, move.add} - {move.remove}), why)
+        progress(f"unloading {move.model} version {move.remove}")
+        client.load_model(move.model)
 
 
 def rollout(client, repository: Path, model: str, version: int, replace: int | None = None, progress=print) -> dict:
     """Make ``model`` ``version`` live in place of ``replace`` (or of its one other live version)."""
     check_version_folder(repository, model, version)
     live = ready_versions(client.model_status())
-    replaced, switches = plan_rollout(repository, model, version, replace, live)
-    why = f"clonedetect rollout: version {version} replaced {replaced}"
-    switch(
-        client,
-        repository,
-        model,
-        add=version,
-        remove=replaced,
-        served=live[model],
-        switches=switches,
-        why=why,
-        progress=progress,
-    )
-    entry = {"version": version, "replaced": replaced, "ensembles": {s.ensemble: [s.before, s.after] for s in switches}}
+    moves, switches = plan_rollout(repository, model, version, replace, live)
+    why = f"clonedetect rollout: version {version} replaced {moves[0].remove}"
+    switch(client, repository, moves, switches, why=why, progress=progress)
+    entry = {
+        "version": version,
+        "replaced": moves[0].remove,
+        "ensembles": {s.ensemble: [s.before, s.after] for s in switches},
+        "moved": {m.model: [m.add, m.remove] for m in moves},
+    }
     repo.save_history(repository, model, [*repo.history(repository, model), entry])
     return {"model": model, **entry, "served": repo.served_versions(repository, model)}
 
@@ -189,7 +179,7 @@ def last_rollout(repository: Path, model: str) -> dict:
     return entries[-1]
 
 
-def plan_rollback(repository: Path, model: str, live: dict[str, list[int]]) -> tuple[dict, list[Switch]]:
+def plan_rollback(repository: Path, model: str, live: dict[str, list[int]]) -> tuple[dict, list[Move], list[Switch]]:
     last = last_rollout(repository, model)
     switches = []
     for ensemble, (before, after) in last["ensembles"].items():
@@ -199,27 +189,20 @@ def plan_rollback(repository: Path, model: str, live: dict[str, list[int]]) -> t
                 f"{ensemble} serves version {serving} since the rollout of {model} version {last['version']} "
                 f"(which made it {after}): roll back what changed it first"
             )
-        switches.append(Switch(ensemble, after, before, repo.recorded_steps(repository, ensemble, before)))
-    return last, switches
+        back = repo.recorded_steps(repository, ensemble, before)
+        switches.append(Switch(ensemble, after, before, back, repo.recorded_steps(repository, ensemble, after)))
+    moved = last.get("moved", {model: [last["version"], last["replaced"]]})
+    moves = [Move(name, replaced, added, live.get(name, [])) for name, (added, replaced) in moved.items()]
+    return last, moves, switches
 
 
 def rollback(client, repository: Path, model: str, progress=print) -> dict:
     """Undo the last rollout of ``model``: its previous version and ensemble versions answer again."""
     last_rollout(repository, model)
     live = ready_versions(client.model_status())
-    last, switches = plan_rollback(repository, model, live)
+    last, moves, switches = plan_rollback(repository, model, live)
     why = f"clonedetect rollback: version {last['replaced']} replaced {last['version']} again"
-    switch(
-        client,
-        repository,
-        model,
-        add=last["replaced"],
-        remove=last["version"],
-        served=live.get(model, []),
-        switches=switches,
-        why=why,
-        progress=progress,
-    )
+    switch(client, repository, moves, switches, why=why, progress=progress)
     repo.save_history(repository, model, repo.history(repository, model)[:-1])
     ensembles = {s.ensemble: [s.before, s.after] for s in switches}
     return {"model": model, "version": last["replaced"], "rolled_back": last["version"], "ensembles": ensembles}

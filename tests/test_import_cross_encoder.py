@@ -144,6 +144,15 @@ def test_an_import_installs_pair_tokenizer_pair_model_and_compare_ensemble(impor
         assert (repository / f"{name}_tokenizer" / "1" / "tokenizer.json").is_file()
         configs = [model / "config.pbtxt", model / "configs/bundled.pbtxt", model / "configs/gpu.pbtxt"]
         assert [parse(path).backend for path in configs] == ["onnxruntime", "python", "onnxruntime"]
+        tokenizer_config = repository / f"{name}_tokenizer" / "config.pbtxt"
+        for config in [*configs, tokenizer_config]:  # warmed up on every input, with data that is there
+            [warmup] = parse(config).model_warmup
+            assert set(warmup.inputs) == {i.name for i in parse(config).input}
+            files = {t.input_data_file for t in warmup.inputs.values() if t.input_data_file}
+            assert all(
+                (config.parent / "warmup" / f).is_file() or (config.parent.parent / "warmup" / f).is_file()
+                for f in files
+            )
         compare = parse(repository / f"{name}_compare" / "config.pbtxt")
         assert [(t.name, t.data_type, list(t.dims)) for t in [*compare.input, *compare.output]] == interface
         steps = [(s.model_name, s.model_version) for s in compare.ensemble_scheduling.step]

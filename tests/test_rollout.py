@@ -236,13 +236,13 @@ def test_a_rollout_that_cannot_be_done_is_refused_before_anything_changes(reposi
 
 
 def test_a_rollout_plans_new_ensemble_versions_pinned_to_every_step(repository):
-    replaced, switches = plan_rollout(repository, paths.ENCODER_MODEL, NEW_VERSION, paths.INT8_VERSION, LIVE)
-    assert replaced == paths.INT8_VERSION
+    moves, switches = plan_rollout(repository, paths.ENCODER_MODEL, NEW_VERSION, paths.INT8_VERSION, LIVE)
+    assert [(m.model, m.add, m.remove) for m in moves] == [(paths.ENCODER_MODEL, NEW_VERSION, paths.INT8_VERSION)]
     expected = {"clone_embed_int8": (1, 2), "clone_compare_int8": (1, 2)}
     assert {s.ensemble: (s.before, s.after) for s in switches} == expected
     embed = next(s for s in switches if s.ensemble == "clone_embed_int8")
     assert embed.pins == {paths.TOKENIZER_MODEL: 1, paths.ENCODER_MODEL: NEW_VERSION}
     shutil.copytree(repository / paths.SCORER_MODEL / "1", repository / paths.SCORER_MODEL / "2")
-    replaced, switches = plan_rollout(repository, paths.SCORER_MODEL, 2, None, LIVE)
-    assert replaced == 1 and {s.ensemble for s in switches} == {"clone_compare", "clone_compare_int8"}
+    moves, switches = plan_rollout(repository, paths.SCORER_MODEL, 2, None, LIVE)
+    assert moves[0].remove == 1 and {s.ensemble for s in switches} == {"clone_compare", "clone_compare_int8"}
     assert all(s.pins[paths.SCORER_MODEL] == 2 for s in switches), "a step that followed the newest gets pinned"

@@ -8,6 +8,33 @@ from __future__ import annotations
 from clonedetect import paths
 from clonedetect.importing.model_configs import _LATEST, ModelNames
 
+# Run on each new instance before Triton calls a version ready (see model_configs): one
+# whole window pair for the model (the ids and segments are Triton's zero data, the mask
+# all ones), one pair of programs for the pair tokenizer. Data in <model>/warmup/, the
+# files model_configs.warmup_files writes for an encoder and its tokenizer.
+_PAIR_MODEL_WARMUP = """model_warmup [
+  {{
+    name: "one window pair"
+    batch_size: 1
+    inputs {{ key: "input_ids" value: {{ data_type: TYPE_INT64, dims: [ 1, {window} ], zero_data: true }} }}
+    inputs {{
+      key: "attention_mask"
+      value: {{ data_type: TYPE_INT64, dims: [ 1, {window} ], input_data_file: "attention_mask" }}
+    }}
+    inputs {{ key: "token_type_ids" value: {{ data_type: TYPE_INT64, dims: [ 1, {window} ], zero_data: true }} }}
+  }}
+]
+"""
+_PAIR_TOKENIZER_WARMUP = """model_warmup [
+  {
+    name: "one pair of programs"
+    batch_size: 1
+    inputs { key: "CODE_A" value: { data_type: TYPE_STRING, dims: [ 1 ], input_data_file: "program" } }
+    inputs { key: "CODE_B" value: { data_type: TYPE_STRING, dims: [ 1 ], input_data_file: "program" } }
+  }
+]
+"""
+
 _WINDOW_TENSORS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -58,7 +85,7 @@ output [
 ]"""
 
 
-def pair_model_config(names: ModelNames) -> str:
+def pair_model_config(names: ModelNames, window: int) -> str:
     """config.pbtxt: the stock ONNX Runtime backend on CPU nodes (what a cluster runs)."""
     return f"""# An imported cross-encoder (clonedetect import-model --cross-encoder) on the stock ONNX
 # Runtime backend, CPU nodes. The bundled server selects configs/bundled.pbtxt, a GPU configs/gpu.pbtxt.
@@ -79,10 +106,10 @@ optimization {{
 }}
 parameters {{ key: "intra_op_thread_count" value: {{ string_value: "2" }} }}
 parameters {{ key: "inter_op_thread_count" value: {{ string_value: "1" }} }}   # sequential graph
-{_LATEST}"""
+{_PAIR_MODEL_WARMUP.format(window=window)}{_LATEST}"""
 
 
-def bundled_pair_model_config(names: ModelNames) -> str:
+def bundled_pair_model_config(names: ModelNames, window: int) -> str:
     """configs/bundled.pbtxt: the same model.onnx through onnxruntime in the Python backend."""
     return f"""# The same model.onnx run by onnxruntime inside the Python backend (<version>/model.py),
 # for the bundled local server, which has no ONNX Runtime backend.
@@ -99,10 +126,10 @@ parameters {{ key: "intra_op_thread_count" value: {{ string_value: "2" }} }}
 parameters {{ key: "inter_op_thread_count" value: {{ string_value: "1" }} }}
 # Idle ORT threads sleep instead of spinning: no loss on dedicated cores, faster on shared ones.
 parameters {{ key: "allow_spinning" value: {{ string_value: "0" }} }}
-{_LATEST}"""
+{_PAIR_MODEL_WARMUP.format(window=window)}{_LATEST}"""
 
 
-def gpu_pair_model_config(names: ModelNames) -> str:
+def gpu_pair_model_config(names: ModelNames, window: int) -> str:
     """configs/gpu.pbtxt: the ONNX Runtime backend on a GPU (CUDA execution provider)."""
     return f"""# The imported cross-encoder on the stock ONNX Runtime backend, on a GPU (CUDA execution
 # provider). Selected with --model-config-name=gpu.
@@ -121,7 +148,7 @@ instance_group [ {{ count: 2, kind: KIND_GPU }} ]
 optimization {{
   graph: {{ level: 1 }}
 }}
-{_LATEST}"""
+{_PAIR_MODEL_WARMUP.format(window=window)}{_LATEST}"""
 
 
 def pair_tokenizer_config(names: ModelNames, window: int) -> str:
@@ -152,7 +179,7 @@ dynamic_batching {{
   max_queue_delay_microseconds: 0
 }}
 instance_group [ {{ count: 1, kind: KIND_CPU }} ]
-{_LATEST}"""
+{_PAIR_TOKENIZER_WARMUP}{_LATEST}"""
 
 
 # clone_compare's interface (model_repository/clone_compare/config.pbtxt), tensor by tensor.

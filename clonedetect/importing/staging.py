@@ -30,11 +30,7 @@ def stage_models(plan: InstallPlan, staged: Path, encoder: Path, tokenizer: Toke
         names.embed: {paths.MODEL_CONFIG_FILE: model_configs.embed_config(names, plan.version, dim)},
     }
     _stage(plan, staged, (encoder, "encoder_model.py"), (tokenizer, "tokenizer_model.py"), configs, record)
-    warmup = model_configs.warmup_files(window)
-    for name, files in ((names.encoder, warmup["encoder"]), (names.tokenizer, warmup["tokenizer"])):
-        for relative, data in files.items():
-            (staged / name / relative).parent.mkdir(parents=True, exist_ok=True)
-            (staged / name / relative).write_bytes(data)
+    _stage_warmup(staged, names, window)
 
 
 def stage_pair_models(plan: InstallPlan, staged: Path, graph: Path, tokenizer: Tokenizer, record: dict) -> None:
@@ -43,14 +39,24 @@ def stage_pair_models(plan: InstallPlan, staged: Path, graph: Path, tokenizer: T
     names = plan.names
     configs = {
         names.encoder: {
-            paths.MODEL_CONFIG_FILE: pair_model_configs.pair_model_config(names),
-            "configs/bundled.pbtxt": pair_model_configs.bundled_pair_model_config(names),
-            "configs/gpu.pbtxt": pair_model_configs.gpu_pair_model_config(names),
+            paths.MODEL_CONFIG_FILE: pair_model_configs.pair_model_config(names, record["window"]),
+            "configs/bundled.pbtxt": pair_model_configs.bundled_pair_model_config(names, record["window"]),
+            "configs/gpu.pbtxt": pair_model_configs.gpu_pair_model_config(names, record["window"]),
         },
         names.tokenizer: {paths.MODEL_CONFIG_FILE: pair_model_configs.pair_tokenizer_config(names, record["window"])},
         names.compare: {paths.MODEL_CONFIG_FILE: pair_model_configs.compare_config(names, plan.version)},
     }
     _stage(plan, staged, (graph, "pair_model.py"), (tokenizer, "pair_tokenizer_model.py"), configs, record)
+    _stage_warmup(staged, names, record["window"])
+
+
+def _stage_warmup(staged: Path, names, window: int) -> None:
+    """The model_warmup data of the model (``encoder``'s files) and its tokenizer."""
+    warmup = model_configs.warmup_files(window)
+    for name, files in ((names.encoder, warmup["encoder"]), (names.tokenizer, warmup["tokenizer"])):
+        for relative, data in files.items():
+            (staged / name / relative).parent.mkdir(parents=True, exist_ok=True)
+            (staged / name / relative).write_bytes(data)
 
 
 def _stage(plan: InstallPlan, staged: Path, model: tuple, tokenizer: tuple, configs: dict, record: dict) -> None:
