@@ -342,59 +342,47 @@ def _expected(repository: Path, name: str, version: int, programs: list[str]) ->
 
 @pytest.mark.integration
 def test_a_new_import_rolls_out_with_its_tokenizer_and_back_with_no_failed_request(sources, tmp_path, capsys):
-    import threading
     import time
 
     import tritonclient.http as httpclient
 
+    from tests.background_calls import BackgroundCalls
     from tests.conftest import start_server
 
     repository = tmp_path / "model_repository"
     shutil.copytree(paths.MODEL_REPOSITORY, repository, ignore=shutil.ignore_patterns("__pycache__"))
     import_model(sources.bert, repository, "rolled")
     triton = start_server(repository, tmp_path / "triton.log")
-    answers, stop = [], threading.Event()  # (time, embeddings or the error), none retried
-
-    def load() -> None:
-        client = httpclient.InferenceServerClient(triton.http_url)
-        while not stop.wait(0.01):
-            try:
-                answers.append((time.monotonic(), _embed(client, "rolled_embed", SNIPPETS[:2])))
-            except Exception as error:
-                answers.append((time.monotonic(), error))
-        client.close()
 
     def timed(args: list[str]) -> tuple[float, float]:
         start = time.monotonic()
         assert main(args) == 0, capsys.readouterr().err
         return start, time.monotonic()
 
-    sender = threading.Thread(target=load)
+    client = httpclient.InferenceServerClient(triton.http_url, concurrency=2)
     try:
         import_model(sources.roberta, repository, "rolled")  # version 2: another tokenizer too
-        sender.start()
-        server = ["--url", triton.http_url, "--model-repository", str(repository)]
-        rollout = timed(["rollout", "rolled", "--version", "2", *server])
-        report = json.loads(capsys.readouterr().out)
-        deadline = time.monotonic() + 20  # until the replaced versions have finished unloading
-        while main(["status", "--url", triton.http_url]) != 0 and time.monotonic() < deadline:
-            capsys.readouterr()
+        with BackgroundCalls(lambda: _embed(client, "rolled_embed", SNIPPETS[:2])) as load:
+            server = ["--url", triton.http_url, "--model-repository", str(repository)]
+            rollout = timed(["rollout", "rolled", "--version", "2", *server])
+            report = json.loads(capsys.readouterr().out)
+            deadline = time.monotonic() + 20  # until the replaced versions have finished unloading
+            while main(["status", "--url", triton.http_url]) != 0 and time.monotonic() < deadline:
+                capsys.readouterr()
+                time.sleep(0.5)
+            status = json.loads(capsys.readouterr().out)
+            served_v2 = load.last()
+            rollback = timed(["rollback", "rolled", *server])
             time.sleep(0.5)
-        status = json.loads(capsys.readouterr().out)
-        served_v2 = answers[-1][1]
-        rollback = timed(["rollback", "rolled", *server])
-        time.sleep(0.5)
     finally:
-        stop.set()
-        if sender.is_alive():
-            sender.join()
+        client.close()
         triton.stop()
+    print(f"\n{len(load.records)} requests, {len(load.failures())} failed")
     assert report["moved"] == {"rolled": [2, 1], "rolled_tokenizer": [2, 1]}
     assert report["ensembles"] == {"rolled_embed": [1, 2]}
     assert status["ensembles"]["rolled_embed"]["calls"] == {"rolled_tokenizer": 2, "rolled": 2}
-    failures = [a for _, a in answers if isinstance(a, Exception)]
-    assert failures == [], failures[:3]
+    assert load.failures() == [], load.failures()[:3]
     for start, end in (rollout, rollback):
-        assert sum(start <= t <= end for t, _ in answers) >= 3, "requests were answered while it switched"
+        assert load.between(start, end) >= 3, "requests were answered while it switched"
     assert np.abs(served_v2 - _expected(repository, "rolled", 2, SNIPPETS[:2])).max() <= 1e-4
-    assert np.abs(answers[-1][1] - _expected(repository, "rolled", 1, SNIPPETS[:2])).max() <= 1e-4
+    assert np.abs(load.last() - _expected(repository, "rolled", 1, SNIPPETS[:2])).max() <= 1e-4

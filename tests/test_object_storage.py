@@ -118,6 +118,7 @@ def test_publish_serve_from_s3_publish_a_version_and_reload(tmp_path, s3_environ
 
 @pytest.mark.integration
 def test_roll_out_and_back_a_version_published_to_the_s3_repository_being_served(tmp_path, s3_environment, capsys):
+    from tests.background_calls import BackgroundCalls
     from tests.test_rollout import NEW_VERSION, PROGRAMS, add_perturbed_encoder, expected_embeddings
 
     repository = tmp_path / "model_repository"
@@ -126,23 +127,29 @@ def test_roll_out_and_back_a_version_published_to_the_s3_repository_being_served
     assert main(["publish", "--model-repository", str(repository), "--to", url]) == 0
     triton = server.start_on_free_ports(server.repository_location(url), log_path=tmp_path / "triton.log", timeout=300)
     try:
-        with CloneDetectorClient(triton.http_url, timeout=60) as client:
+        with CloneDetectorClient(triton.http_url, timeout=60, retry=None) as client:
             add_perturbed_encoder(repository)
             publish = ["--model-repository", str(repository), "--to", url, "--model", paths.ENCODER_MODEL]
             assert main(["publish", *publish, "--version", str(NEW_VERSION)]) == 0
             capsys.readouterr()
-            # Both URL forms: boto3's endpoint from AWS_ENDPOINT_URL, and Triton's host:port.
-            rollout = ["rollout", paths.ENCODER_MODEL, "--version", str(NEW_VERSION), "--replace", "1"]
-            assert main([*rollout, "--url", triton.http_url, "--model-repository", url]) == 0
-            report = json.loads(capsys.readouterr().out)
-            assert report["served"] == [2, NEW_VERSION] and report["ensembles"]["clone_embed"] == [1, 2]
-            expected = expected_embeddings(repository, NEW_VERSION)
-            assert np.allclose(client.embed(PROGRAMS), expected, atol=1e-4)
+            with BackgroundCalls(lambda: client.embed(PROGRAMS), interval_s=0.05) as load:
+                # Both URL forms: boto3's endpoint from AWS_ENDPOINT_URL, and Triton's host:port.
+                rollout = ["rollout", paths.ENCODER_MODEL, "--version", str(NEW_VERSION), "--replace", "1"]
+                assert main([*rollout, "--url", triton.http_url, "--model-repository", url]) == 0
+                report = json.loads(capsys.readouterr().out)
+                time.sleep(1)
+                served_new = load.last()
+                back = ["rollback", paths.ENCODER_MODEL, "--model-repository", server.repository_location(url)]
+                assert main([*back, "--url", triton.http_url]) == 0
+                assert json.loads(capsys.readouterr().out)["rolled_back"] == NEW_VERSION
+                time.sleep(1)
             policy = s3_environment.get_object(Bucket=BUCKET, Key="rollout/clone_embed/config.pbtxt")["Body"].read()
-            assert b"versions: [ 2 ]" in policy, "the bucket holds what is live, so a restarted server serves it"
-            back = ["rollback", paths.ENCODER_MODEL, "--model-repository", server.repository_location(url)]
-            assert main([*back, "--url", triton.http_url]) == 0
-            assert json.loads(capsys.readouterr().out)["rolled_back"] == NEW_VERSION
-            assert np.allclose(client.embed(PROGRAMS), expected_embeddings(repository, 1), atol=1e-4)
     finally:
         triton.stop()
+    print(f"\n{len(load.records)} requests, {len(load.failures())} failed")
+    assert report["served"] == [2, NEW_VERSION] and report["ensembles"]["clone_embed"] == [1, 2]
+    assert load.failures() == [] and len(load.records) >= 20, load.failures()[:3]
+    assert np.allclose(served_new, expected_embeddings(repository, NEW_VERSION), atol=1e-4)
+    assert np.allclose(load.last(), expected_embeddings(repository, 1), atol=1e-4)
+    # The bucket holds what is live (a restarted server serves it): version 1 again.
+    assert b"versions: [ 1 ]" in policy and b"clonedetect rollback" in policy
