@@ -224,7 +224,11 @@ def _server_error(status: str, message: str, url: str, action: str) -> errors.Cl
         )
     if status in ("400", "StatusCode.INVALID_ARGUMENT"):
         return errors.InvalidInputError(f"{action}: the server rejected the input: {message}")
-    if any(s in lowered for s in ("ssl", "handshake", "certificate")):  # not transient: never retried
+    # gRPC's words for a connection the server accepted and closed before it answered: it
+    # refused the TLS handshake (or the client spoke plain text to a TLS port, or TLS to a
+    # plain one). A server that is down refuses the connection instead.
+    refused_handshake = "failed to connect to all addresses" in lowered and "socket closed" in lowered
+    if refused_handshake or any(s in lowered for s in ("ssl", "handshake", "certificate")):  # never retried
         return errors.ServerError(
             f"{action}: the TLS handshake with {url} failed ({message}); check the CA, and the client "
             "certificate and key where the server asks for one (--tls-ca, --tls-cert, --tls-key)"

@@ -18,13 +18,14 @@ import re
 from pathlib import Path
 
 from clonedetect import paths
+from clonedetect.importing.model_card import IMPORTS_FILE
 from clonedetect.publishing import Target
 from clonedetect.rollout_repository import ROLLOUTS_FILE, STEPS_FILE, RolloutError
 
-# The files a rollout reads or writes, as keys relative to the repository's prefix.
-_EDITED = re.compile(
-    rf"[^/]+/({re.escape(paths.MODEL_CONFIG_FILE)}|configs/[^/]+\.pbtxt|{re.escape(ROLLOUTS_FILE)}|\d+/{re.escape(STEPS_FILE)})"
-)
+# The files a rollout reads or writes, as keys relative to the repository's prefix (an
+# import's record says the model is one, whose tokenizer moves with it).
+_NAMES = "|".join(re.escape(name) for name in (paths.MODEL_CONFIG_FILE, ROLLOUTS_FILE, IMPORTS_FILE))
+_EDITED = re.compile(rf"[^/]+/({_NAMES}|configs/[^/]+\.pbtxt|\d+/{re.escape(STEPS_FILE)})")
 _VERSION_FOLDER = re.compile(r"([^/]+/\d+)/")
 
 

@@ -10,9 +10,9 @@ whether any of its processes died or was replaced (a crash).
 
 Pass criteria (:func:`problems`): every bad request rejected (or, for a connection that
 never carried a whole request, dropped), every valid request answered, the server ready at
-the end with the same processes, and its memory back within 10 % of where it was after the
-warm-up (up to ``WARM_UP_REQUESTS`` malformed requests before the ``--requests`` measured;
-their answers are checked and counted too).
+the end with the same processes, and its memory (PSS: counted once) back within 10 % of
+where it was after the warm-up (up to ``WARM_UP_REQUESTS`` malformed requests before the
+``--requests`` measured; their answers are checked and counted too).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import tritonclient.http as httpclient
 
 from clonedetect.client import CloneDetectorClient
 from clonedetect.load_tests.fuzz_cases import CASES, Targets
-from clonedetect.load_tests.processes import process_tree_memory
+from clonedetect.load_tests.processes import process_tree_memory, process_tree_pss_mb
 
 VALID_PROGRAMS = [
     "int main() { int s = 0; for (int i = 0; i < 10; i++) s += i; return s; }",
@@ -110,25 +110,30 @@ class FuzzRun:
             client.close()
 
 
+def _memory(pid: int) -> dict:
+    tree = process_tree_memory(pid)
+    return {"pss": process_tree_pss_mb(pid), "rss_sum": tree["total_rss_mb"], "pids": _pids(tree)}
+
+
 def run_fuzz(
     http_url: str, grpc_url: str, pid: int, requests: int, *, valid_every: int = 5, seed: int = 0, timeout: float = 60.0
 ) -> dict:
     """Send ``requests`` malformed requests to a running server (process ``pid``); the figures."""
     run = FuzzRun(http_url, grpc_url, seed, timeout)
     try:
-        tree_fresh = process_tree_memory(pid)
+        memory = {"before_warm_up": _memory(pid)}
         run.send(min(WARM_UP_REQUESTS, requests), valid_every)
         time.sleep(SETTLE_S)
-        tree_start = process_tree_memory(pid)
+        memory["after_warm_up"] = _memory(pid)
         started = time.monotonic()
         run.send(requests, valid_every)
         elapsed = time.monotonic() - started
         time.sleep(SETTLE_S)
-        tree_end = process_tree_memory(pid)
+        memory["after_run"] = _memory(pid)
         ready = run.targets.http.is_server_ready()
     finally:
         run.close()
-    memory_start, memory_end = tree_start["total_rss_mb"], tree_end["total_rss_mb"]
+    start, end = memory["after_warm_up"]["pss"], memory["after_run"]["pss"]
     return {
         "malformed_requests": requests,
         "outcomes": {name: dict(counts) for name, counts in sorted(run.outcomes.items())},
@@ -139,13 +144,10 @@ def run_fuzz(
         "slowest_request_s": {name: round(s, 3) for name, s in sorted(run.slowest_s.items())},
         "seconds": round(elapsed, 1),
         "server_ready_after": ready,
-        "server_processes_unchanged": _pids(tree_start) == _pids(tree_end),
-        "memory_mb": {
-            "before_warm_up": tree_fresh["total_rss_mb"],
-            "after_warm_up": memory_start,
-            "after_run": memory_end,
-        },
-        "memory_change": round((memory_end - memory_start) / memory_start, 4),
+        "server_processes_unchanged": memory["after_warm_up"]["pids"] == memory["after_run"]["pids"],
+        # PSS: the tree's memory counted once; the RSS sum counts the shared-memory pool twice
+        "memory_mb": {kind: {when: m[kind] for when, m in memory.items()} for kind in ("pss", "rss_sum")},
+        "memory_change": round((end - start) / start, 4),
     }
 
 

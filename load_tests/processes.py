@@ -68,6 +68,21 @@ def process_tree_memory(pid: int) -> dict:
     return {"total_rss_mb": round(sum(r["rss_mb"] for r in rows), 1), "processes": rows}
 
 
+def process_tree_pss_mb(pid: int) -> float:
+    """The proportional set size of ``pid`` and its descendants, in MB: their memory counted
+    once. A plain sum of RSS counts every shared page once per process that maps it, such as
+    the shared-memory pool through which tritonserver hands tensors to each Python-backend stub."""
+    import psutil
+
+    total = 0
+    for process in process_tree(pid):
+        try:
+            total += process.memory_full_info().pss
+        except psutil.NoSuchProcess:
+            pass
+    return round(total / 2**20, 1)
+
+
 def stop_process_group(process: subprocess.Popen, grace_s: float) -> None:
     """SIGTERM the child's process group, then SIGKILL it after ``grace_s`` (by PID, never by name)."""
     for sig in (signal.SIGTERM, signal.SIGKILL):

@@ -4,13 +4,14 @@ client with and without its certificate, and the CLI's checks of the TLS options
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from clonedetect import server
 from clonedetect.cli import main
-from clonedetect.client import ClonedetectError, CloneDetectorClient, GrpcTls
+from clonedetect.client import CloneDetectorClient, GrpcTls, ServerError
 from tests.conftest import start_server
 
 PROGRAM = "int twice(int x) { return 2 * x; }\n"
@@ -60,10 +61,12 @@ def test_mutual_tls_lets_in_only_clients_with_a_certificate(tls_triton, certific
         assert client.embed([PROGRAM]).shape == (1, 384)
         assert client.compare(PROGRAM, PROGRAM).probability > 0.5
     for tls in (GrpcTls(ca), None):  # no client certificate / no TLS at all
-        # retry=None: a refused handshake reads as "Socket closed", like a server going away
-        with CloneDetectorClient(tls_triton.grpc_url, protocol="grpc", tls=tls, timeout=10, retry=None) as client:
-            with pytest.raises(ClonedetectError):
+        with CloneDetectorClient(tls_triton.grpc_url, protocol="grpc", tls=tls, timeout=30) as client:
+            started = time.monotonic()
+            with pytest.raises(ServerError, match="TLS handshake") as refused:
                 client.embed([PROGRAM])
+            assert time.monotonic() - started < 5, "a refused handshake is reported at once, not retried"
+            assert "client certificate" in str(refused.value)
 
 
 def test_tls_options_are_checked_before_anything_is_sent(capsys, tmp_path):

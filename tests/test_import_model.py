@@ -172,7 +172,8 @@ def test_an_import_installs_encoder_tokenizer_and_ensemble(imported, repository)
         encoder = repository / name
         assert (encoder / "1" / "model.onnx").is_file() and (encoder / "1" / "model.py").is_file()
         assert (repository / f"{name}_tokenizer" / "1" / "tokenizer.json").is_file()
-        assert (repository / f"{name}_embed" / "1").is_dir()
+        steps = json.loads((repository / f"{name}_embed" / "1" / "steps.json").read_text())
+        assert steps == {f"{name}_tokenizer": 1, name: 1}, "what the version calls, and no empty folder"
         configs = [encoder / "config.pbtxt", encoder / "configs/bundled.pbtxt", encoder / "configs/gpu.pbtxt"]
         backends = [parse(path).backend for path in configs]
         assert backends == ["onnxruntime", "python", "onnxruntime"]

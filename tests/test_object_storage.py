@@ -153,3 +153,42 @@ def test_roll_out_and_back_a_version_published_to_the_s3_repository_being_served
     assert np.allclose(load.last(), expected_embeddings(repository, 1), atol=1e-4)
     # The bucket holds what is live (a restarted server serves it): version 1 again.
     assert b"versions: [ 1 ]" in policy and b"clonedetect rollback" in policy
+
+
+@pytest.mark.integration
+def test_import_publish_serve_from_s3_roll_out_a_new_import_and_back(tmp_path, s3_environment, capsys):
+    """The whole path of an encoder of one's own: import, publish, serve from S3, import again,
+    publish, roll out from S3 under load and back."""
+    import tritonclient.http as httpclient
+
+    from tests.background_calls import BackgroundCalls
+    from tests.test_import_model import SNIPPETS, _embed, _expected, _save_model
+
+    repository = tmp_path / "model_repository"
+    shutil.copytree(paths.MODEL_REPOSITORY, repository, ignore=shutil.ignore_patterns("__pycache__"))
+    local = ["--model-repository", str(repository)]
+    url = f"s3://{BUCKET}/own-encoder"
+    assert main(["import-model", str(_save_model("bert", tmp_path / "bert")), *local, "--name", "own"]) == 0
+    assert main(["publish", *local, "--to", url]) == 0
+    triton = server.start_on_free_ports(server.repository_location(url), log_path=tmp_path / "triton.log", timeout=300)
+    client = httpclient.InferenceServerClient(triton.http_url)
+    try:
+        assert main(["import-model", str(_save_model("roberta", tmp_path / "roberta")), *local, "--name", "own"]) == 0
+        assert main(["publish", *local, "--to", url]) == 0  # the new version; what is live stays live
+        capsys.readouterr()
+        with BackgroundCalls(lambda: _embed(client, "own_embed", SNIPPETS[:2]), interval_s=0.05) as load:
+            remote = ["--url", triton.http_url, "--model-repository", url]
+            assert main(["rollout", "own", "--version", "2", *remote]) == 0, capsys.readouterr().err
+            report = json.loads(capsys.readouterr().out)
+            time.sleep(1)
+            served_new = load.last()
+            assert main(["rollback", "own", *remote]) == 0, capsys.readouterr().err
+            time.sleep(1)
+    finally:
+        client.close()
+        triton.stop()
+    print(f"\n{len(load.records)} requests, {len(load.failures())} failed")
+    assert report["moved"] == {"own": [2, 1], "own_tokenizer": [2, 1]}
+    assert load.failures() == [] and len(load.records) >= 20, load.failures()[:3]
+    assert np.abs(served_new - _expected(repository, "own", 2, SNIPPETS[:2])).max() <= 1e-4
+    assert np.abs(load.last() - _expected(repository, "own", 1, SNIPPETS[:2])).max() <= 1e-4

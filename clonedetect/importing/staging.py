@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-from clonedetect import paths
+from clonedetect import paths, rollout_repository
 from clonedetect.importing import model_configs, pair_model_configs
 from clonedetect.importing.model_card import MODEL_CARD_FILE, model_card, read_records, write_records
 from clonedetect.importing.repository import InstallPlan
@@ -60,8 +60,8 @@ def _stage_warmup(staged: Path, names, window: int) -> None:
 
 
 def _stage(plan: InstallPlan, staged: Path, model: tuple, tokenizer: tuple, configs: dict, record: dict) -> None:
-    """The model's graph and the tokenizer, each with its adapter as ``model.py``, an empty
-    version folder for the ensemble, every config, and the records and card."""
+    """The model's graph and the tokenizer, each with its adapter as ``model.py``, the
+    ensemble's version folder with its ``steps.json``, every config, and the records and card."""
     (graph, model_adapter), (tokenizer_json, tokenizer_adapter) = model, tokenizer
     version = str(plan.version)
     model_folder, tokenizer_folder, ensemble_folder = (staged / name for name in plan.model_folders())
@@ -76,6 +76,10 @@ def _stage(plan: InstallPlan, staged: Path, model: tuple, tokenizer: tuple, conf
             path = staged / name / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
+    # What this ensemble version calls; it also keeps the folder in object storage, which
+    # has no empty folders (Triton needs the version folder to serve the version).
+    ensemble = ensemble_folder.name
+    rollout_repository.record_steps(staged, ensemble, plan.version, rollout_repository.steps(staged, ensemble))
     records = read_records(plan.repository / plan.names.encoder) + [record]
     write_records(model_folder, records)
     (model_folder / MODEL_CARD_FILE).write_text(model_card(plan.names, records))
