@@ -108,6 +108,52 @@ def test_ingress_without_host_is_refused(chart):
         render(chart, {"ingress": {"enabled": True}})
 
 
+# --------------------------------------------------------------------------- Gateway API
+
+GATEWAY = {
+    "gateway": {
+        "enabled": True,
+        "parentRefs": [{"name": "public", "namespace": "gateways", "sectionName": "https"}],
+        "hostnames": ["cd.example.com"],
+    }
+}
+
+
+def test_no_gateway_routes_by_default(chart):
+    assert not [d for d in render(chart) if d["kind"] in ("HTTPRoute", "GRPCRoute")]
+
+
+def test_gateway_routes_inference_and_health_over_http_and_grpc(chart):
+    docs = render(chart, GATEWAY)
+    http, grpc = one(docs, "HTTPRoute"), one(docs, "GRPCRoute")
+    for route in (http, grpc):
+        assert route["apiVersion"] == "gateway.networking.k8s.io/v1"
+        assert route["spec"]["parentRefs"] == GATEWAY["gateway"]["parentRefs"]
+        assert route["spec"]["hostnames"] == ["cd.example.com"]
+    [rule] = http["spec"]["rules"]
+    assert [m["path"] for m in rule["matches"]] == [
+        {"type": "PathPrefix", "value": "/v2/models"},
+        {"type": "PathPrefix", "value": "/v2/health"},
+    ]  # not /v2/repository (model control)
+    assert rule["backendRefs"] == [{"name": FULLNAME, "port": 8000}]
+    [rule] = grpc["spec"]["rules"]
+    methods = {m["method"]["method"] for m in rule["matches"]}
+    assert "ModelInfer" in methods and not any(m.startswith("Repository") for m in methods)
+    assert {m["method"]["service"] for m in rule["matches"]} == {"inference.GRPCInferenceService"}
+    assert {m["method"]["type"] for m in rule["matches"]} == {"Exact"}
+    assert rule["backendRefs"] == [{"name": FULLNAME, "port": 8001}]
+    assert "GRPCRoute" in notes(chart, GATEWAY) and "public" in notes(chart, GATEWAY)
+    http_only = {"gateway": {**GATEWAY["gateway"], "grpc": {"enabled": False}}}
+    assert not [d for d in render(chart, http_only) if d["kind"] == "GRPCRoute"]
+
+
+def test_gateway_without_parent_refs_is_refused(chart):
+    with pytest.raises(helm_python.HelmError, match=r"gateway\.parentRefs is required"):
+        render(chart, {"gateway": {"enabled": True}})
+    with pytest.raises(helm_python.HelmError):  # the schema: a parentRef names its Gateway
+        render(chart, {"gateway": {"enabled": True, "parentRefs": [{"namespace": "gateways"}]}})
+
+
 # --------------------------------------------------------------------------- production example
 
 

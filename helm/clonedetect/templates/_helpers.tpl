@@ -345,6 +345,9 @@ Checks that fail the render with a clear message.
 {{- if and .Values.tracing.enabled (eq .Values.tracing.mode "opentelemetry") (not .Values.tracing.opentelemetry.url) -}}
 {{- fail "tracing.opentelemetry.url is required with tracing.enabled=true and tracing.mode=opentelemetry: the OTLP/HTTP traces endpoint of your collector, e.g. http://otel-collector.observability:4318/v1/traces" -}}
 {{- end -}}
+{{- if and .Values.gateway.enabled (not .Values.gateway.parentRefs) -}}
+{{- fail "gateway.parentRefs is required with gateway.enabled=true: the Gateway (and its listener, e.g. sectionName: https) the routes attach to" -}}
+{{- end -}}
 {{- if and .Values.ingress.enabled (not .Values.ingress.host) -}}
 {{- fail "ingress.host is required with ingress.enabled=true: the host name clients use (and the TLS certificate is issued for)" -}}
 {{- end -}}
