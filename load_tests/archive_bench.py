@@ -37,7 +37,11 @@ def unit_vectors(rng, count: int, dim: int) -> np.ndarray:
 
 
 def peak_rss_mib(reset: bool = False) -> float | None:
-    """The process's peak resident memory since the last reset (Linux; None elsewhere)."""
+    """The process's peak resident memory since the last reset (Linux; None elsewhere).
+
+    Right after a reset the kernel reports the larger of the recorded peak and the current
+    RSS, whose per-thread counters it syncs later: a peak read afterwards can come out a
+    fraction of a MB below that first reading, so a caller takes the larger of the two."""
     try:
         if reset:
             with open("/proc/self/clear_refs", "w") as handle:

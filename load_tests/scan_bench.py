@@ -113,6 +113,11 @@ def result_counts(result) -> dict:
     }
 
 
+def _peak_since(before_mb: float | None) -> float | None:
+    peak = peak_rss_mib()
+    return peak if peak is None or before_mb is None else max(peak, before_mb)
+
+
 def measure_scan(folder: Path, triton: server.TritonProcess, args) -> dict:
     """One scan of ``folder`` with its outputs, timed and its memory sampled."""
     url = triton.http_url if args.protocol == "http" else triton.grpc_url
@@ -129,7 +134,7 @@ def measure_scan(folder: Path, triton: server.TritonProcess, args) -> dict:
         "wall_s": round(finished - started, 2),
         "phases": {**backend.phases(started, scanned), "report_s": outputs.pop("report_s")},
         "client_rss_before_mb": before_mb,
-        "client_peak_rss_mb": peak_rss_mib(),
+        "client_peak_rss_mb": _peak_since(before_mb),
         "tritonserver_peak_rss_mb": round(server_memory.peak_mb, 1),
         **result_counts(result),
         **outputs,
