@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from clonedetect import __version__, paths
@@ -249,17 +248,13 @@ def command_rollout(args: argparse.Namespace) -> int:
 
     try:
         with _client(args, admin_key=_admin_key(args)) as client:
-            if not server.is_remote(args.model_repository):
-                report = _roll(args, client, Path(args.model_repository))
-            else:
-                from clonedetect.remote_rollout import PushingClient, S3RolloutCopy
+            if server.is_remote(args.model_repository):
+                from clonedetect.remote_rollout import s3_rollout
 
-                with tempfile.TemporaryDirectory(prefix="clonedetect-rollout-") as folder:
-                    copy = S3RolloutCopy(args.model_repository, Path(folder))
-                    try:
-                        report = _roll(args, PushingClient(client, copy), copy.folder)
-                    finally:
-                        copy.push()  # the last edits (the rollout record) have no load after them
+                with s3_rollout(args.model_repository, client) as (repository, pushing):
+                    report = _roll(args, pushing, repository)
+            else:
+                report = _roll(args, client, Path(args.model_repository))
     except RolloutError as error:
         raise client_errors.InvalidInputError(str(error)) from None
     _print_json(report)

@@ -15,6 +15,9 @@ Both S3 URL forms work: ``s3://bucket/prefix`` with the endpoint in ``AWS_ENDPOI
 from __future__ import annotations
 
 import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from clonedetect import paths
@@ -111,3 +114,16 @@ class PushingClient:
 
     def __getattr__(self, name: str):
         return getattr(self._client, name)
+
+
+@contextmanager
+def s3_rollout(url: str, client) -> Iterator[tuple[Path, PushingClient]]:
+    """The local copy of the S3 repository at ``url`` and a client that uploads its edits
+    before each load; the last edits (the rollout record, with no load after them) are
+    uploaded on the way out, whatever happened."""
+    with tempfile.TemporaryDirectory(prefix="clonedetect-rollout-") as folder:
+        copy = S3RolloutCopy(url, Path(folder))
+        try:
+            yield copy.folder, PushingClient(client, copy)
+        finally:
+            copy.push()
