@@ -27,7 +27,7 @@ class AsyncCloneDetectorClient(wire.ClientBase):
             import tritonclient.grpc as module
             import tritonclient.grpc.aio as aio
 
-            self._client = aio.InferenceServerClient(self.url, **self.tls_options)
+            self._client = aio.InferenceServerClient(self.url, **self.grpc_options)
         self._module = module
         self._slots = asyncio.Semaphore(concurrency)
 

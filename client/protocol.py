@@ -88,6 +88,32 @@ class GrpcTls:
         }
 
 
+# gRPC's own reconnect backoff grows towards two minutes: after a server restart a channel
+# waited out its backoff (9-12 s after a kill, the server back in 5-6 s) while the retry
+# policy's attempts failed at once. Capped near the retry policy's first waits, a channel
+# reconnects soon after the server is back.
+GRPC_RECONNECT_BACKOFF_MS = (200, 1000)  # initial, max
+
+
+def grpc_channel_args() -> list[tuple]:
+    """tritonclient.grpc's own channel arguments (message sizes, keepalive), which passing
+    ``channel_args`` replaces, with the reconnect backoff capped."""
+    from tritonclient.grpc import MAX_GRPC_MESSAGE_SIZE, KeepAliveOptions
+
+    keepalive = KeepAliveOptions()
+    initial, longest = GRPC_RECONNECT_BACKOFF_MS
+    return [
+        ("grpc.max_send_message_length", MAX_GRPC_MESSAGE_SIZE),
+        ("grpc.max_receive_message_length", MAX_GRPC_MESSAGE_SIZE),
+        ("grpc.keepalive_time_ms", keepalive.keepalive_time_ms),
+        ("grpc.keepalive_timeout_ms", keepalive.keepalive_timeout_ms),
+        ("grpc.keepalive_permit_without_calls", keepalive.keepalive_permit_without_calls),
+        ("grpc.http2.max_pings_without_data", keepalive.http2_max_pings_without_data),
+        ("grpc.initial_reconnect_backoff_ms", initial),
+        ("grpc.max_reconnect_backoff_ms", longest),
+    ]
+
+
 def admin_headers(protocol: str, admin_key: str | None) -> dict | None:
     """Headers carrying the admin key. Triton reads gRPC restricted-protocol keys
     from metadata named ``triton-grpc-protocol-<header>``."""
@@ -280,7 +306,8 @@ class ClientBase:
         self.protocol = check_protocol(protocol)
         if tls is not None and self.protocol != "grpc":
             raise ValueError("tls applies to gRPC; reach an HTTPS endpoint through the chart's Ingress or Gateway")
-        self.tls_options = tls.client_options() if tls is not None else {}
+        tls_options = tls.client_options() if tls is not None else {}
+        self.grpc_options = {**tls_options, "channel_args": grpc_channel_args()}
         self.precision = check_precision(precision)
         self.embed_model, self.compare_model = ENSEMBLES[precision]
         if compare_model:  # another model with clone_compare's interface, e.g. an imported NAME_compare

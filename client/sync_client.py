@@ -40,7 +40,7 @@ class CloneDetectorClient(wire.ClientBase):
         self._clients: list = []
         self._clients_lock = threading.Lock()
         self._local = threading.local()
-        self._shared = None if self.protocol == "http" else module.InferenceServerClient(self.url, **self.tls_options)
+        self._shared = None if self.protocol == "http" else module.InferenceServerClient(self.url, **self.grpc_options)
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="clonedetect")
 
     @property
