@@ -14,9 +14,11 @@ import numpy as np
 from geventhttpclient.response import HTTPConnectionClosed  # the HTTP client's "server went away"
 from tritonclient.utils import InferenceServerException
 
+from clonedetect.admission import OVER_CAPACITY
 from clonedetect.client import errors
 from clonedetect.client.retry import RetryPolicy
 from clonedetect.paths import (
+    ADMISSION_MODEL,
     COMPARE_MODEL,
     EMBED_MODEL,
     ENCODER_MODEL,
@@ -39,6 +41,7 @@ SERVING_MODELS = (
     SCORER_MODEL,
     VERIFIER_MODEL,
     PAIR_CHECK_MODEL,
+    ADMISSION_MODEL,
     *ENSEMBLES["fp32"],
     *ENSEMBLES["int8"],
 )
@@ -219,8 +222,9 @@ def version_config(config: dict, version: int | Sequence[int]) -> str:
     return json.dumps(pinned)
 
 
-# What Triton says when a model's queue policy (docs/RELIABILITY.md) sheds a request.
-SHED_MESSAGES = ("request timeout expired", "exceeds maximum queue size")
+# What the server says when it sheds a request: the ensembles' admission step
+# (clonedetect.admission) or a Triton queue policy a deployment adds.
+SHED_MESSAGES = (OVER_CAPACITY, "request timeout expired", "exceeds maximum queue size")
 
 
 def _server_error(status: str, message: str, url: str, action: str) -> errors.ClonedetectError:

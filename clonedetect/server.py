@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clonedetect import admission
 from clonedetect.data import cache_dir
 from clonedetect.paths import MODEL_CONFIG_FILE, MODEL_REPOSITORY
 
@@ -256,6 +257,12 @@ class TritonProcess:
     def metrics_url(self) -> str:
         return f"http://{self.host}:{self.metrics_port}/metrics"
 
+    @property
+    def local_metrics_url(self) -> str:
+        """The metrics endpoint as reached from the server's own machine."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else "[::1]" if self.host == "::" else self.host
+        return f"http://{host}:{self.metrics_port}/metrics"
+
     def start(self) -> TritonProcess:
         for name, port in (("HTTP", self.http_port), ("gRPC", self.grpc_port), ("metrics", self.metrics_port)):
             if not port_is_free(self.host, port):
@@ -267,7 +274,8 @@ class TritonProcess:
         output = open(self.log_path, mode) if self.log_path else None
         self.process = subprocess.Popen(
             [str(tritonserver_binary()), *self.args],
-            env=server_environment(),
+            # The ensembles' first steps read the pending-request gauge here (clonedetect.admission).
+            env={**server_environment(), admission.METRICS_URL_ENV: self.local_metrics_url},
             stdout=output,
             stderr=subprocess.STDOUT if output else None,
             start_new_session=True,  # own process group: stopping it stops its stubs too

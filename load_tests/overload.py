@@ -24,7 +24,7 @@ from clonedetect.load_tests.run import run_load
 
 LOCUSTFILE = Path(__file__).resolve().parent / "overload_locustfile.py"
 CAPACITY_USERS = 4
-QUEUE_TIMEOUT_S = 2.0  # how long each user is taken to wait per answer when sizing the users (docs/RELIABILITY.md)
+ANSWER_WAIT_S = 2.0  # how long each user is taken to wait per answer when sizing the users
 MAX_USERS = 600
 
 
@@ -77,7 +77,7 @@ def run_overload(triton, report_dir: Path, factors=(1, 2, 5), seconds: float = 3
         offered = factor * capacity
         # Enough users that each may wait out a slow or shed answer and the rest still offer
         # the rate.
-        users = min(MAX_USERS, max(CAPACITY_USERS, math.ceil(offered * (QUEUE_TIMEOUT_S + 0.5))))
+        users = min(MAX_USERS, max(CAPACITY_USERS, math.ceil(offered * (ANSWER_WAIT_S + 0.5))))
         summary = _phase(triton, report_dir / f"x{factor:g}", users, offered / users, seconds)
         figures[f"x{factor:g}"] = _phase_figures(summary, round(offered, 1))
     processes_after = {r["pid"] for r in process_tree_memory(triton.process.pid)["processes"]}

@@ -3,7 +3,7 @@
 The users of :mod:`clonedetect.load_tests.locustfile`, paced at ``--rate-per-user``
 requests per second each (0: no pacing, a closed loop), with every ``clone_embed`` program
 made unique so that the response cache never answers. A request the server sheds (its
-queue policy, docs/RELIABILITY.md) is not a failure: it is counted under its own name,
+admission step, docs/RELIABILITY.md) is not a failure: it is counted under its own name,
 ``<model> shed``, once the client has mapped it to :class:`ServerUnavailableError` with
 "retry" in the message; any other error, or a shed answer mapped otherwise, is a failure.
 """

@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 import yaml
 
+from clonedetect import admission
 from clonedetect.cli import main as cli_main
 from clonedetect.paths import MODEL_REPOSITORY
 from clonedetect.server import RESPONSE_CACHE_BYTES, ServerError, TritonProcess, check_repository, server_arguments
@@ -448,6 +449,16 @@ def test_no_admin_key_in_values(chart):
     # Generated per install (lookup keeps an installed release's key).
     again = base64.b64decode(one(render(chart), "Secret")["data"]["admin-key"]).decode()
     assert again != key
+
+
+def test_the_admission_steps_are_told_where_the_metrics_endpoint_is(chart):
+    """clone_admission and clone_pair_check read Triton's pending-request gauge there."""
+    for values, url in (
+        ({}, "http://127.0.0.1:8002/metrics"),
+        ({"server": {"bindAddress": "10.1.2.3", "ports": {"metrics": 9102}}}, "http://10.1.2.3:9102/metrics"),
+    ):
+        env = {e["name"]: e.get("value") for e in triton(render(chart, values))["env"]}
+        assert env[admission.METRICS_URL_ENV] == url
 
 
 def test_existing_admin_key_secret(chart):

@@ -216,8 +216,14 @@ FAILURES = {
 
 
 @pytest.mark.parametrize("failure", FAILURES, ids=list(FAILURES))
-def test_a_refused_import_exits_2_and_leaves_the_repository_unchanged(failure, sources, repository, imported, capsys):
+def test_a_refused_import_exits_2_and_leaves_the_repository_unchanged(
+    failure, sources, repository, imported, capsys, monkeypatch
+):
     arguments, message = FAILURES[failure]
+    if failure == "INT8 too far from FP32":
+        # How far INT8 moves this random model's probabilities varied from 0.009 to 0.35
+        # between identical runs: a limit no quantisation meets makes the refusal certain.
+        monkeypatch.setattr(pair_parity, "INT8_MAX_ABS_DIFF", 1e-9)
     before = snapshot(repository)
     assert main(["import-model", *arguments(sources), "--model-repository", str(repository)]) == 2
     assert message in capsys.readouterr().err

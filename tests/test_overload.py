@@ -1,5 +1,6 @@
-"""Overload: the client names a shed answer (Triton's queue policy) as ServerUnavailableError
-saying to retry, and a short overload run has no failures and no crash
+"""Overload: the client names a shed answer (the admission step's, or a Triton queue
+policy's) as ServerUnavailableError saying to retry, and a short overload run has no
+failures and no crash
 (``python -m clonedetect.load_tests.overload`` is the measured one)."""
 
 from __future__ import annotations
@@ -40,4 +41,5 @@ def test_a_short_overload_run_sheds_or_answers_every_request(triton, tmp_path):
     for phase in ("capacity", "x3"):
         assert figures[phase]["failures"] == 0, figures[phase]["errors"]
         assert figures[phase]["locust_exit"] == 0
+    assert figures["x3"]["shed_rps"] > 0, "beyond capacity the admission steps shed"
     assert figures["server_processes_unchanged"] and figures["server_ready_after"]

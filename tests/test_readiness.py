@@ -76,7 +76,8 @@ def test_readiness_fails_while_an_ensemble_cannot_answer_and_says_which_and_why(
         assert "code_clone_detector 2 (UNAVAILABLE: unloaded)" in line, line
     assert any(line.startswith("ready: clone_embed version 1 calls") for line in lines)
     assert status["ensembles"]["clone_embed_int8"]["can_answer"] is False
-    assert status["ensembles"]["clone_embed"]["calls"] == {paths.TOKENIZER_MODEL: 1, paths.ENCODER_MODEL: 1}
+    expected_calls = {paths.ADMISSION_MODEL: 1, paths.TOKENIZER_MODEL: 1, paths.ENCODER_MODEL: 1}
+    assert status["ensembles"]["clone_embed"]["calls"] == expected_calls
     assert live[paths.ENCODER_MODEL] == [1, 2]
     assert again.returncode == 0, again.stderr
 

@@ -161,7 +161,8 @@ def test_rollout_and_rollback_under_load_fail_no_request_and_switch_every_answer
     assert hits[2] > 0 and hits[1] > 0, f"the answers checked below came from the cache too: {hits}"
     assert report["ensembles"] == {"clone_embed": [1, 2], "clone_compare": [1, 2]} and report["served"] == [2, 3]
     assert status["ensembles"]["clone_embed"]["version"] == 2
-    assert status["ensembles"]["clone_embed"]["calls"] == {paths.TOKENIZER_MODEL: 1, paths.ENCODER_MODEL: 3}
+    calls = {paths.ADMISSION_MODEL: 1, paths.TOKENIZER_MODEL: 1, paths.ENCODER_MODEL: 3}
+    assert status["ensembles"]["clone_embed"]["calls"] == calls
     assert status["ensembles"]["clone_embed_int8"]["calls"][paths.ENCODER_MODEL] == paths.INT8_VERSION
     compare = status["ensembles"]["clone_compare"]
     assert compare["pinned"][paths.SCORER_MODEL] == -1 and compare["calls"][paths.SCORER_MODEL] == 1
@@ -241,7 +242,7 @@ def test_a_rollout_plans_new_ensemble_versions_pinned_to_every_step(repository):
     expected = {"clone_embed_int8": (1, 2), "clone_compare_int8": (1, 2)}
     assert {s.ensemble: (s.before, s.after) for s in switches} == expected
     embed = next(s for s in switches if s.ensemble == "clone_embed_int8")
-    assert embed.pins == {paths.TOKENIZER_MODEL: 1, paths.ENCODER_MODEL: NEW_VERSION}
+    assert embed.pins == {paths.ADMISSION_MODEL: 1, paths.TOKENIZER_MODEL: 1, paths.ENCODER_MODEL: NEW_VERSION}
     shutil.copytree(repository / paths.SCORER_MODEL / "1", repository / paths.SCORER_MODEL / "2")
     moves, switches = plan_rollout(repository, paths.SCORER_MODEL, 2, None, LIVE)
     assert moves[0].remove == 1 and {s.ensemble for s in switches} == {"clone_compare", "clone_compare_int8"}
