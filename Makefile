@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install serve test lint format train evaluate dolos bench load figures clean
+.PHONY: install serve test lint format audit train evaluate dolos bench load figures clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Dependency audit: pip-audit of the installed packages (PyPI's vulnerability data) and
+# npm audit of the Dolos runner's lock file. Needs internet access, so it is not part of
+# `make test`: the package indexes the development machines reach have no vulnerability API.
+audit: $(STAMP)
+	$(BIN)/python -m pip install --quiet pip-audit
+	$(BIN)/pip-audit --skip-editable
+	cd evaluation/dolos_runner && npm audit --package-lock-only
 
 # Retrains the shipped model (tokenizer, encoder, calibration) and installs it in
 # model_repository/; add ARGS="--device cuda" on a GPU machine.
