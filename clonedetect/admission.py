@@ -20,6 +20,7 @@ logged once): shedding is a protection, never a reason to refuse work.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -36,6 +37,8 @@ FETCH_TIMEOUT_S = 1.0
 # tritonserver opens its metrics port only once every model has loaded: failures before
 # then are expected, not reported.
 STARTUP_GRACE_S = 120.0
+# The model-config parameter that holds a first step's limit.
+LIMIT_PARAMETER = "admit_while_pending_below"
 # The answer a shed request gets (the client maps it to ServerUnavailableError, "retry").
 OVER_CAPACITY = "the server is over capacity"
 
@@ -84,6 +87,15 @@ class Admission:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, name="clonedetect-admission", daemon=True)
         self._thread.start()
+
+    @classmethod
+    def for_model(cls, triton_args: dict) -> Admission:
+        """The admission of the Python-backend model whose ``initialize(args)`` this is, with
+        the limit its config's ``admit_while_pending_below`` parameter names."""
+        parameters = json.loads(triton_args["model_config"]).get("parameters", {})
+        if LIMIT_PARAMETER not in parameters:
+            raise ValueError(f"the model's config has no {LIMIT_PARAMETER!r} parameter: add one (a number of requests)")
+        return cls(int(parameters[LIMIT_PARAMETER]["string_value"]))
 
     def _poll(self) -> None:
         while not self._stop.is_set():

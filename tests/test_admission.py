@@ -5,6 +5,7 @@ bulk embeddings shed at once while comparisons still get in."""
 from __future__ import annotations
 
 import http.server
+import json
 import logging
 import re
 import shutil
@@ -177,3 +178,14 @@ def test_beyond_the_limit_embeddings_are_shed_at_once_and_comparisons_still_answ
     with CloneDetectorClient(url, protocol=protocol) as patient:
         assert len(patient.embed(batch(shed[0]))) == 64
     assert crowded_server.is_ready()
+
+
+def test_a_first_step_reads_its_limit_from_its_model_config():
+    args = {"model_config": json.dumps({"parameters": {admission.LIMIT_PARAMETER: {"string_value": "7"}}})}
+    gate = admission.Admission.for_model(args)
+    try:
+        assert gate.limit == 7
+    finally:
+        gate.close()
+    with pytest.raises(ValueError, match="admit_while_pending_below"):
+        admission.Admission.for_model({"model_config": json.dumps({"parameters": {}})})

@@ -1,8 +1,6 @@
 """Triton adapter: CODE -> the same programs as ADMITTED, or UNAVAILABLE while the server is
 over capacity. Logic in clonedetect.admission."""
 
-import json
-
 import triton_python_backend_utils as pb_utils
 
 from clonedetect.admission import Admission
@@ -10,8 +8,7 @@ from clonedetect.admission import Admission
 
 class TritonPythonModel:
     def initialize(self, args):
-        config = json.loads(args["model_config"])
-        self.admission = Admission(int(config["parameters"]["admit_while_pending_below"]["string_value"]))
+        self.admission = Admission.for_model(args)
 
     def execute(self, requests):
         if not self.admission.admit():

@@ -2,8 +2,6 @@
 request's INVALID_ARG error, or UNAVAILABLE while the server is over capacity. Logic in
 clonedetect.preprocessing.validation and clonedetect.admission."""
 
-import json
-
 import triton_python_backend_utils as pb_utils
 
 from clonedetect.admission import Admission
@@ -16,8 +14,7 @@ def _error(message, code):
 
 class TritonPythonModel:
     def initialize(self, args):
-        config = json.loads(args["model_config"])
-        self.admission = Admission(int(config["parameters"]["admit_while_pending_below"]["string_value"]))
+        self.admission = Admission.for_model(args)
 
     def execute(self, requests):
         if not self.admission.admit():
