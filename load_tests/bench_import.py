@@ -23,12 +23,14 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from clonedetect import paths
 from clonedetect.importing.errors import ImportModelError
 from clonedetect.load_tests.bench import BenchFailed
 from clonedetect.load_tests.bench_import_model import BERT_BASE, TINY, ModelShape, build_source
@@ -197,7 +199,9 @@ def run_import_bench(settings: ImportBenchSettings, *, quiet: bool = False) -> d
         log(f"building a random BERT {settings.shape.describe()} and its tokenizer ...")
         source = build_source(temp / "source", settings.shape, settings.tokenizer_programs)
         repository = temp / "model_repository"
-        repository.mkdir()
+        # The imports' ensembles begin with the shipped admission step.
+        admission = paths.MODEL_REPOSITORY / paths.ADMISSION_MODEL
+        shutil.copytree(admission, repository / paths.ADMISSION_MODEL, ignore=shutil.ignore_patterns("__pycache__"))
         imports = import_variants(source, repository, log)
         programs = median_length_programs(settings.programs)
         report["imports"] = imports

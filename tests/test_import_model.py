@@ -173,14 +173,18 @@ def test_an_import_installs_encoder_tokenizer_and_ensemble(imported, repository)
         assert (encoder / "1" / "model.onnx").is_file() and (encoder / "1" / "model.py").is_file()
         assert (repository / f"{name}_tokenizer" / "1" / "tokenizer.json").is_file()
         steps = json.loads((repository / f"{name}_embed" / "1" / "steps.json").read_text())
-        assert steps == {f"{name}_tokenizer": 1, name: 1}, "what the version calls, and no empty folder"
+        assert steps == {paths.ADMISSION_MODEL: 1, f"{name}_tokenizer": 1, name: 1}, "what it calls; no empty folder"
         configs = [encoder / "config.pbtxt", encoder / "configs/bundled.pbtxt", encoder / "configs/gpu.pbtxt"]
         backends = [parse(path).backend for path in configs]
         assert backends == ["onnxruntime", "python", "onnxruntime"]
         for path in configs:
             assert [(o.name, list(o.dims)) for o in parse(path).output] == [("embedding", [report.record["dim"]])]
         steps = parse(repository / f"{name}_embed" / "config.pbtxt").ensemble_scheduling.step
-        assert [(s.model_name, s.model_version) for s in steps] == [(f"{name}_tokenizer", 1), (name, 1)]
+        assert [(s.model_name, s.model_version) for s in steps] == [
+            (paths.ADMISSION_MODEL, 1),
+            (f"{name}_tokenizer", 1),
+            (name, 1),
+        ]
         assert parse(repository / f"{name}_tokenizer" / "config.pbtxt").name == f"{name}_tokenizer"
         assert "parity" in (encoder / "MODEL_CARD.md").read_text()
     assert not (paths.MODEL_REPOSITORY / "tiny_bert").exists()
@@ -217,7 +221,7 @@ def test_importing_the_same_name_again_adds_a_version(sources, repository, impor
     assert report["version"] == 2 and (repository / "tiny_bert" / "2" / "model.onnx").is_file()
     assert report["parity"]["optimised_max_abs_diff"] <= parity.MAX_ABS_DIFF
     steps = parse(repository / "tiny_bert_embed" / "config.pbtxt").ensemble_scheduling.step
-    assert {s.model_version for s in steps} == {2}
+    assert {s.model_version for s in steps if s.model_name != paths.ADMISSION_MODEL} == {2}
     records = json.loads((repository / "tiny_bert" / "imports.json").read_text())["imports"]
     assert [r["version"] for r in records] == [1, 2]
 
@@ -381,7 +385,8 @@ def test_a_new_import_rolls_out_with_its_tokenizer_and_back_with_no_failed_reque
     print(f"\n{len(load.records)} requests, {len(load.failures())} failed")
     assert report["moved"] == {"rolled": [2, 1], "rolled_tokenizer": [2, 1]}
     assert report["ensembles"] == {"rolled_embed": [1, 2]}
-    assert status["ensembles"]["rolled_embed"]["calls"] == {"rolled_tokenizer": 2, "rolled": 2}
+    calls = {paths.ADMISSION_MODEL: 1, "rolled_tokenizer": 2, "rolled": 2}
+    assert status["ensembles"]["rolled_embed"]["calls"] == calls
     assert load.failures() == [], load.failures()[:3]
     for start, end in (rollout, rollback):
         assert load.between(start, end) >= 3, "requests were answered while it switched"

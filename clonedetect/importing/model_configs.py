@@ -7,6 +7,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from clonedetect import paths
+
 DEFAULT_NAME = "imported_encoder"
 
 
@@ -198,7 +200,8 @@ instance_group [ {{ count: 1, kind: KIND_CPU }} ]
 
 def embed_config(names: ModelNames, version: int, dim: int) -> str:
     """The ``NAME_embed`` ensemble, pinned to one import's tokenizer and encoder."""
-    return f"""# CODE -> EMBEDDING through the imported model: {names.tokenizer} then {names.encoder}.
+    return f"""# CODE -> EMBEDDING through the imported model: {paths.ADMISSION_MODEL} (sheds the request
+# while the server is full), {names.tokenizer}, then {names.encoder}.
 name: "{names.embed}"
 platform: "ensemble"
 max_batch_size: 64
@@ -223,9 +226,15 @@ response_cache {{ enable: true }}
 ensemble_scheduling {{
   step [
     {{
+      model_name: "{paths.ADMISSION_MODEL}"
+      model_version: 1
+      input_map {{ key: "CODE" value: "CODE" }}
+      output_map {{ key: "ADMITTED" value: "admitted" }}
+    }},
+    {{
       model_name: "{names.tokenizer}"
       model_version: {version}
-      input_map {{ key: "CODE" value: "CODE" }}
+      input_map {{ key: "CODE" value: "admitted" }}
       output_map {{ key: "input_ids" value: "input_ids" }}
       output_map {{ key: "attention_mask" value: "attention_mask" }}
     }},

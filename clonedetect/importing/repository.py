@@ -53,10 +53,13 @@ def plan_install(repository: Path, name: str, kind: str = ENCODER_KIND) -> Insta
             raise ImportModelError(
                 f"model {folder!r} already exists in {repository} and is not an import: choose another --name"
             )
-    missing = [m for m in (paths.PAIR_CHECK_MODEL, paths.VERIFIER_MODEL) if not (repository / m).is_dir()]
-    if kind == CROSS_ENCODER_KIND and missing:
+    # The shipped models an import's ensemble calls besides its own.
+    shared = (paths.PAIR_CHECK_MODEL, paths.VERIFIER_MODEL) if kind == CROSS_ENCODER_KIND else (paths.ADMISSION_MODEL,)
+    missing = [m for m in shared if not (repository / m).is_dir()]
+    if missing:
+        ensemble = plan.names.compare if kind == CROSS_ENCODER_KIND else plan.names.embed
         raise ImportModelError(
-            f"{repository} has no {' or '.join(missing)} model, which {plan.names.compare} calls: "
+            f"{repository} has no {' or '.join(missing)} model, which {ensemble} calls: "
             "import into a repository holding the shipped models"
         )
     return plan
