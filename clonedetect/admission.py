@@ -33,6 +33,10 @@ from clonedetect import paths
 METRICS_URL_ENV = "CLONEDETECT_METRICS_URL"
 DEFAULT_METRICS_URL = "http://127.0.0.1:8002/metrics"  # Triton's default metrics port
 POLL_INTERVAL_S = 0.05  # the gauge can lag by this much: at 300 requests/s, ~15 requests
+# Far from the limit (under half of it) the gauge is read this many times less often: each
+# read costs tritonserver ~2 ms, and reading every 50 ms from two models kept ~9 % of a
+# core busy on an idle server (docs/RELIABILITY.md, Overload).
+CALM_SLOWDOWN = 5
 FETCH_TIMEOUT_S = 1.0
 # tritonserver opens its metrics port only once every model has loaded: failures before
 # then are expected, not reported.
@@ -68,7 +72,8 @@ def _fetch(url: str) -> str:
 class Admission:
     """Admits a request while fewer than ``limit`` requests are pending in the server.
 
-    A daemon thread refreshes the pending count every ``interval_s`` from ``url``;
+    A daemon thread refreshes the pending count from ``url`` every ``interval_s`` while it
+    is at least half the limit, ``CALM_SLOWDOWN`` times less often below that;
     :meth:`admit` only reads the last value, so it costs nothing on the request path.
     """
 
@@ -100,7 +105,11 @@ class Admission:
     def _poll(self) -> None:
         while not self._stop.is_set():
             self.refresh()
-            self._stop.wait(self.interval_s)
+            self._stop.wait(self.next_wait_s())
+
+    def next_wait_s(self) -> float:
+        near_the_limit = self.pending * 2 >= self.limit
+        return self.interval_s if near_the_limit else self.interval_s * CALM_SLOWDOWN
 
     def refresh(self) -> None:
         try:
@@ -125,4 +134,4 @@ class Admission:
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=FETCH_TIMEOUT_S + self.interval_s)
+        self._thread.join(timeout=FETCH_TIMEOUT_S + self.interval_s * CALM_SLOWDOWN)

@@ -99,6 +99,19 @@ def test_admission_follows_the_gauge_and_its_refusal_says_retry(endpoint):
         gate.close()
 
 
+def test_the_gauge_is_read_more_often_near_the_limit(endpoint):
+    endpoint.text = EXPOSITION.format(tokenizer=3, encoder=0)  # 4 pending, under half of 10
+    gate = admission.Admission(limit=10, url=endpoint.url, interval_s=0.01)
+    try:
+        wait_for(lambda: gate.pending == 4)
+        assert gate.next_wait_s() == pytest.approx(0.01 * admission.CALM_SLOWDOWN)
+        endpoint.text = EXPOSITION.format(tokenizer=4, encoder=0)
+        wait_for(lambda: gate.pending == 5)
+        assert gate.next_wait_s() == pytest.approx(0.01)
+    finally:
+        gate.close()
+
+
 def test_an_unreadable_metrics_endpoint_admits_everything_and_says_so_once(caplog):
     closed = MetricsEndpoint()
     closed.close()  # nothing listens on its port any more
