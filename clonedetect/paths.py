@@ -18,7 +18,7 @@ ENCODER_MODEL = "code_clone_detector"
 SCORER_MODEL = "clone_scorer"
 VERIFIER_MODEL = "clone_verifier"
 PAIR_CHECK_MODEL = "clone_pair_check"  # the first step of every pair ensemble
-ADMISSION_MODEL = "clone_admission"  # the first step of the shipped embedding ensembles
+ADMISSION_MODEL = "clone_admission"  # the first step of every embedding ensemble
 EMBED_MODEL = "clone_embed"
 COMPARE_MODEL = "clone_compare"
 

@@ -294,6 +294,14 @@ def test_the_library_raises_one_error_type(sources, tmp_path):
         import_model(sources.bert, tmp_path / "missing", "x")
 
 
+def test_an_import_needs_the_shipped_admission_step_its_ensemble_calls(sources, tmp_path):
+    empty = tmp_path / "model_repository"
+    empty.mkdir()
+    with pytest.raises(ImportModelError, match="has no clone_admission model, which x_embed calls"):
+        import_model(sources.bert, empty, "x")
+    assert list(empty.iterdir()) == []
+
+
 def test_the_encoder_adapter_is_the_shipped_one_and_serving_imports_no_torch():
     adapters = Path(__file__).resolve().parent.parent / "clonedetect" / "importing" / "adapters"
     shipped = paths.MODEL_REPOSITORY / paths.ENCODER_MODEL / "1" / "model.py"

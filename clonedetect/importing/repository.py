@@ -29,9 +29,20 @@ class InstallPlan:
     version: int
     kind: str = ENCODER_KIND
 
+    @property
+    def ensemble(self) -> str:
+        """The ensemble the import serves: ``NAME_compare`` or ``NAME_embed``."""
+        return self.names.compare if self.kind == CROSS_ENCODER_KIND else self.names.embed
+
+    @property
+    def shipped_steps(self) -> tuple[str, ...]:
+        """The shipped models that ensemble calls besides the import's own."""
+        if self.kind == CROSS_ENCODER_KIND:
+            return (paths.PAIR_CHECK_MODEL, paths.VERIFIER_MODEL)
+        return (paths.ADMISSION_MODEL,)
+
     def model_folders(self) -> list[str]:
-        served = self.names.compare if self.kind == CROSS_ENCODER_KIND else self.names.embed
-        return [self.names.encoder, self.names.tokenizer, served]
+        return [self.names.encoder, self.names.tokenizer, self.ensemble]
 
 
 def plan_install(repository: Path, name: str, kind: str = ENCODER_KIND) -> InstallPlan:
@@ -53,13 +64,10 @@ def plan_install(repository: Path, name: str, kind: str = ENCODER_KIND) -> Insta
             raise ImportModelError(
                 f"model {folder!r} already exists in {repository} and is not an import: choose another --name"
             )
-    # The shipped models an import's ensemble calls besides its own.
-    shared = (paths.PAIR_CHECK_MODEL, paths.VERIFIER_MODEL) if kind == CROSS_ENCODER_KIND else (paths.ADMISSION_MODEL,)
-    missing = [m for m in shared if not (repository / m).is_dir()]
+    missing = [m for m in plan.shipped_steps if not (repository / m).is_dir()]
     if missing:
-        ensemble = plan.names.compare if kind == CROSS_ENCODER_KIND else plan.names.embed
         raise ImportModelError(
-            f"{repository} has no {' or '.join(missing)} model, which {ensemble} calls: "
+            f"{repository} has no {' or '.join(missing)} model, which {plan.ensemble} calls: "
             "import into a repository holding the shipped models"
         )
     return plan
