@@ -167,12 +167,14 @@ def model_control_key(host: str, given: str | None) -> tuple[str | None, bool]:
     """The admin key that restricts model load/unload, and whether it was generated here.
 
     A server bound beyond loopback never leaves model control open: without a key given,
-    one is generated (to be shown once). On loopback the given key, if any, applies."""
+    one is generated (to be shown once): hexadecimal, so that it never begins with "-" and
+    can be passed as `--admin-key KEY` or put in a header as it is. On loopback the given
+    key, if any, applies."""
     if given:
         return given, False
     if is_loopback(host):
         return None, False
-    return secrets.token_urlsafe(24), True
+    return secrets.token_hex(24), True
 
 
 def local_arguments() -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -15,6 +16,7 @@ import psutil
 import pytest
 
 from clonedetect import paths, server
+from clonedetect.cli import build_parser
 from clonedetect.client.protocol import EMBEDDING_DIM
 from tests.conftest import SAMPLES
 
@@ -163,3 +165,12 @@ def test_model_control_is_never_open_beyond_loopback():
     assert generated and len(first) >= 24
     assert server.model_control_key("10.1.2.3", None)[0] != first  # a new key each time
     assert server.model_control_key("triton.example.org", None)[1]
+
+
+def test_a_generated_admin_key_can_follow_the_admin_key_option():
+    # a key that began with "-" would be read by argparse as an option, not as the key
+    for _ in range(2000):
+        key, _generated = server.model_control_key("0.0.0.0", None)
+        assert re.fullmatch(r"[0-9a-f]{48}", key), key
+    parsed = build_parser().parse_args(["reload", "m", "--admin-key", key])
+    assert parsed.admin_key == key
