@@ -183,6 +183,7 @@ def command_scan(args: argparse.Namespace) -> int:
                 top_k=args.top_k,
                 min_similarity=args.min_similarity,
                 max_verified=args.max_verified,
+                common_code_share=args.common_code,
                 progress=progress,
                 archive=args.archive,
                 checkpoint=args.checkpoint,

@@ -10,6 +10,7 @@ import numpy as np
 
 METHOD_LABELS = {
     "probability": "**probability (served)**",
+    "scan": "probability in a scan (common code removed)",
     "model": "model (cosine)",
     "verification": "verification (tiling)",
     "tfidf": "TF-IDF 1-3-gram cosine",

@@ -30,8 +30,8 @@ LANGUAGES = ("java", "c")
 SUFFIXES = {"java": ".java", "c": ".c"}
 QREL_FILES = {"java": "SOCO14-java.qrel", "c": "SOCO14-c.qrel"}
 # The report's column order: the served probability (cosine and verification through the
-# calibration), its two signals, then the baselines.
-METHODS = ("probability", "model", "verification", "winnowing", "dolos", "tfidf")
+# calibration), the same after a scan's common-code removal, its two signals, then the baselines.
+METHODS = ("probability", "scan", "model", "verification", "winnowing", "dolos", "tfidf")
 METRICS = ("roc_auc", "pr_auc", "precision_at_r")
 # Quick mode (smoke tests): the files of this many qrel pairs plus this many other files.
 QUICK_POSITIVE_PAIRS = 6
@@ -206,6 +206,19 @@ def verification_pair_scores(codes: Sequence[str], rows: np.ndarray, cols: np.nd
     return pair_scores([codes[i] for i in rows], [codes[j] for j in cols])
 
 
+def scan_pair_scores(model, calibration, codes: Sequence[str], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The served probability of the pairs as a scan of all ``codes`` (one submission each)
+    gets it: the code that many of them hold verbatim removed first (:mod:`clonedetect.scanning.common_code`)."""
+    from clonedetect.scanning.base_code import blank_lines
+    from clonedetect.scanning.common_code import DEFAULT_SHARE, common_lines
+    from clonedetect.token_sequence import token_sequence
+
+    found = common_lines([[("any", token_sequence(code))] for code in codes], DEFAULT_SHARE)
+    kept = [blank_lines(code, lines) if lines else code for code, (lines,) in zip(codes, found, strict=True)]
+    similarity = model_similarity_matrix(model, kept)[rows, cols]
+    return calibration.probability(similarity, verification_pair_scores(kept, rows, cols))
+
+
 def evaluate_language(soco: SocoSet, model, calibration, log: Callable[[str], None] = lambda _: None) -> dict:
     """Every pair of ``soco`` scored by the model and the baselines; metrics and timings per
     method, and the served probability's decisions at the calibration's threshold."""
@@ -223,6 +236,7 @@ def evaluate_language(soco: SocoSet, model, calibration, log: Callable[[str], No
         seconds[method] = time.perf_counter() - start
 
     timed("model", lambda: model_similarity_matrix(model, codes)[rows, cols])
+    timed("scan", lambda: scan_pair_scores(model, calibration, codes, rows, cols))
     timed("verification", lambda: verification_pair_scores(codes, rows, cols))
     timed("winnowing", lambda: winnowing_pair_scores(codes, soco.language, rows, cols))
     timed("dolos", lambda: dolos.dolos_pair_similarities(codes, soco.language)[rows, cols])

@@ -172,7 +172,7 @@ def test_real_plagiarism_section_and_its_table(dolos_install):
     model = ModelScorer(paths.encoder_file(), CodeTokenizer.from_file(paths.tokenizer_file()), threads=2)
     section = soco.evaluate_real_plagiarism(model, Calibration.load(paths.calibration_file()), quick=True)
     assert set(section) == {"java", "c", "meta"}
-    assert section["meta"]["methods"] == ["probability", "model", "verification", "winnowing", "dolos", "tfidf"]
+    assert section["meta"]["methods"] == ["probability", "scan", "model", "verification", "winnowing", "dolos", "tfidf"]
     for language in ("java", "c"):
         part = section[language]
         assert part["pairs"] == part["files"] * (part["files"] - 1) // 2
@@ -189,7 +189,8 @@ def test_real_plagiarism_section_and_its_table(dolos_install):
     lines = report._real_plagiarism(report.to_jsonable(section))
     assert lines[0].startswith("## Real plagiarism (SOCO 2014 training set")
     table = [line for line in lines if line.startswith("|")]
-    header = ["language", "metric", "**probability (served)**", "model (cosine)", "verification (tiling)"]
+    header = ["language", "metric", "**probability (served)**", "probability in a scan (common code removed)"]
+    header += ["model (cosine)", "verification (tiling)"]
     header += ["winnowing (copydetect)", "Dolos", "TF-IDF 1-3-gram cosine"]
     assert table[0] == "| " + " | ".join(header) + " |"
     assert len(table) == 2 + 2 * len(soco.METRICS) + 2 + 2  # the ranking table, then the decisions

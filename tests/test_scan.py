@@ -257,6 +257,7 @@ def test_scan_result_json_schema_csv_and_table():
         "author_map": None,
         "archive": None,
         "max_verified": 1000,
+        "common_code_share": 0.2,
     }
     assert document["summary"]["unverified_candidates"] == 0
     pair = document["pairs"][0]
@@ -274,7 +275,8 @@ def test_scan_result_json_schema_csv_and_table():
     assert pair["b_archive"] is None
     assert (pair["a"], pair["b"]) == (ALICE, CAROL)
     assert set(pair["fragments"][0]) >= {"lines_a", "lines_b", "tokens"}
-    assert set(document["submissions"][0]) == {"name", "author", "tokens", "base_code_share", "files"}
+    shares = {"base_code_share", "common_code_share"}
+    assert set(document["submissions"][0]) == {"name", "author", "tokens", "files"} | shares
     assert set(document["submissions"][0]["files"][0]) == {
         "path",
         "language",
@@ -282,6 +284,8 @@ def test_scan_result_json_schema_csv_and_table():
         "base_code_tokens",
         "compared",
         "base_code_lines",
+        "common_code_tokens",
+        "common_code_lines",
     }
     assert document["submissions"][0]["files"][0]["base_code_lines"][0] == [4, 16]
     assert document["clusters"][0]["members"] == [ALICE, CAROL]

@@ -80,7 +80,8 @@ def test_an_archived_partner_is_shown_from_the_text_the_pair_carries(result):
     side = ArchivedSide("old.c", "cs1", "2023", None, "2024-01-01T00:00:00Z", text=archived_text)
     pair = dataclasses.replace(result.candidates[0], b="archive:2023/old.c", file_b="old.c", archived=side)
     archived = dataclasses.replace(result, candidates=(pair,), pairs=(pair,), clusters=())
-    assert report_data(archived)["files"]["old.c"] == {"text": archived_text, "base_code_lines": []}
+    nothing_removed = {"base_code_lines": [], "common_code_lines": []}
+    assert report_data(archived)["files"]["old.c"] == {"text": archived_text, **nothing_removed}
     assert "archive:2023/old.c" in to_html(archived)
 
 

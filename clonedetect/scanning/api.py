@@ -33,6 +33,10 @@ def check_settings(settings: ScanSettings) -> None:
         raise InvalidInputError(f"top_k {settings.top_k} is negative: use 0 (none) or more")
     if settings.max_verified is not None and settings.max_verified < 1:
         raise InvalidInputError(f"max_verified {settings.max_verified} is not positive: use 1 or more, or None (all)")
+    if not 0.0 <= settings.common_code_share <= 1.0:
+        raise InvalidInputError(
+            f"common_code_share {settings.common_code_share} is not a share: use a value in [0, 1] (1: keep it)"
+        )
     if settings.language is not None and settings.language not in LANGUAGES:
         raise InvalidInputError(f"unknown language {settings.language!r}: use one of {', '.join(LANGUAGES)}")
 
@@ -89,6 +93,7 @@ def scan(
     archive: str | os.PathLike | ArchiveStore | None = None,
     max_verified: int | None = ScanSettings.max_verified,
     checkpoint: str | os.PathLike | None = None,
+    common_code_share: float = ScanSettings.common_code_share,
 ) -> ScanResult:
     """Scan an assignment on the server behind ``backend`` (a ``CloneDetectorClient``).
 
@@ -99,7 +104,9 @@ def scan(
     ``max_verified``: verify at most this many candidates among the submissions, the most
     similar (None: every one). ``checkpoint``: a folder keeping the server's answers as
     they come (:mod:`.checkpoint`); a scan stopped at any point and run again with it
-    asks only for what is missing and gives the same result.
+    asks only for what is missing and gives the same result. ``common_code_share``: code
+    that more than this share of the submissions (and more than 10) hold verbatim is
+    removed like base code (:mod:`.common_code`; 1: kept).
     Raises ``InvalidInputError`` for unusable input; unusable files are listed in
     ``result.skipped``.
     """
@@ -114,6 +121,7 @@ def scan(
         _label(authors),
         archive_label,
         max_verified,
+        common_code_share,
     )
     check_settings(settings)
     found = _submissions(submissions, language, 1 if store is not None else 2)

@@ -39,17 +39,20 @@ class BaseCode:
 
 @dataclass(frozen=True)
 class PreparedFile:
-    """A submission file as it is embedded and compared: base code blanked."""
+    """A submission file as it is embedded and compared: base code (and common code,
+    :mod:`.common_code`) blanked."""
 
     source: SourceFile
     text: str
     tokens: int
     base_code_tokens: int
     base_code_lines: tuple[tuple[int, int], ...] = ()  # [first, last] ranges, 1-based, for the report
+    common_code_tokens: int = 0
+    common_code_lines: tuple[tuple[int, int], ...] = ()
 
     @property
     def compared(self) -> bool:
-        return self.tokens - self.base_code_tokens >= MIN_OWN_TOKENS
+        return self.tokens - self.base_code_tokens - self.common_code_tokens >= MIN_OWN_TOKENS
 
 
 def base_code_lines(sequence: TokenSequence, language: str, base: BaseCode | None) -> set[int]:

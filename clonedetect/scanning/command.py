@@ -51,6 +51,14 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"verify at most N candidate pairs, the most similar (default {ScanSettings.max_verified}; 0: all)",
     )
     parser.add_argument(
+        "--common-code",
+        type=float,
+        default=ScanSettings.common_code_share,
+        metavar="SHARE",
+        help="remove code that more than this share of the submissions (and more than 10) hold verbatim "
+        f"(default {ScanSettings.common_code_share}; 1: keep it)",
+    )
+    parser.add_argument(
         "--archive", metavar="PATH_OR_URL", help="also compare with the past submissions of this archive"
     )
     parser.add_argument(

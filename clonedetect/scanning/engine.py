@@ -3,7 +3,7 @@
 No file I/O here (:mod:`.inputs` reads, :mod:`.writers` writes): the core gets
 :class:`~clonedetect.scanning.inputs.Submission` objects and reaches the server through a
 ``backend`` with the client's ``embed`` and ``compare_many``, so it runs the same from the
-CLI, from Python and in tests. Steps: blank base code locally; embed every file once;
+CLI, from Python and in tests. Steps: blank base code and common code locally; embed every file once;
 rank all submission pairs by cosine on the client; verify the candidates on the server
 (``clone_compare``: calibrated probability and evidence); report, rank and cluster.
 """
@@ -20,6 +20,7 @@ from clonedetect.scanning.authors import authors_of
 from clonedetect.scanning.base_code import BaseCode, PreparedFile, prepare
 from clonedetect.scanning.candidates import cap_candidates, exclude_same_author, select_candidates
 from clonedetect.scanning.clusters import clusters
+from clonedetect.scanning.common_code import remove_common_code
 from clonedetect.scanning.inputs import Skipped, Submission
 from clonedetect.scanning.languages import family
 from clonedetect.scanning.result import FileReport, PairReport, ScanResult, ScanSettings, SubmissionReport
@@ -70,6 +71,8 @@ def _report(submission: Submission, files: list[PreparedFile], author: str | Non
             f.base_code_tokens,
             f.compared,
             f.base_code_lines,
+            f.common_code_tokens,
+            f.common_code_lines,
             f.source.text,
         )
         for f in files
@@ -163,7 +166,7 @@ def run_scan(
     progress = progress or _no_progress
     names = [s.name for s in submissions]
     author_of = authors_of(names, authors or {})
-    prepared = _prepare_all(submissions, base, progress)
+    prepared = remove_common_code(_prepare_all(submissions, base, progress), settings.common_code_share)
     reports = tuple(_report(s, p, a) for s, p, a in zip(submissions, prepared, author_of, strict=True))
     active = [index for index, files in enumerate(prepared) if any(f.compared for f in files)]
     files = [[f for f in prepared[index] if f.compared] for index in active]

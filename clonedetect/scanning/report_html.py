@@ -3,7 +3,7 @@
 The page is one self-contained file that opens from disk with no network at all: inline
 CSS and script (report_template.html, packaged with this module), the pictures as inline
 SVG (:mod:`.report_svg`), and the data the script renders (every verified pair with its
-fragments, and the text and base-code lines of the files those pairs show) as JSON in a
+fragments, and the text and the base- and common-code lines of the files those pairs show) as JSON in a
 ``<script type="application/json">`` tag. The summary and the tables that need no script
 are written here, escaped; the pair table and the side-by-side view are the script's.
 """
@@ -17,6 +17,7 @@ from importlib import resources
 
 from clonedetect.scanning.report_svg import cluster_graph, similarity_histogram
 from clonedetect.scanning.result import FileReport, PairReport, ScanResult
+from clonedetect.scanning.writers import share_range
 
 FRAGMENT_COLOURS = (
     "#ffd54f",
@@ -31,6 +32,9 @@ FRAGMENT_COLOURS = (
     "#bcaaa4",
 )
 """Fragment k's background on both sides; neighbours differ, so adjacent fragments stay apart."""
+
+REMOVED_LINES = ("base_code_lines", "common_code_lines")
+"""The line ranges of each shown file that were blanked before comparing, greyed in the view."""
 
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -54,18 +58,19 @@ def _pair_data(rank: int, pair: PairReport, threshold: float) -> dict:
 
 
 def _shown_files(result: ScanResult) -> dict[str, dict]:
-    """The text and base-code lines of every file a verified pair shows; an archived
+    """The text and removed lines of every file a verified pair shows; an archived
     submission's file (the ``b`` side of an archive pair) comes with the pair, without
-    base-code lines."""
+    removed lines."""
     submitted: dict[str, FileReport] = {f.path: f for s in result.submissions for f in s.files}
     files = {}
     for pair in result.candidates:
         for path in (pair.file_a, pair.file_b):
             if path in submitted:
                 report = submitted[path]
-                files[path] = {"text": report.text, "base_code_lines": report.to_dict()["base_code_lines"]}
+                lines = report.to_dict()
+                files[path] = {"text": report.text, **{key: lines[key] for key in REMOVED_LINES}}
         if pair.archived is not None:
-            files[pair.file_b] = {"text": pair.archived.text, "base_code_lines": []}
+            files[pair.file_b] = {"text": pair.archived.text, **{key: [] for key in REMOVED_LINES}}
     return dict(sorted(files.items()))
 
 
@@ -84,7 +89,15 @@ def _base_code_share(result: ScanResult) -> str:
     shares = [s.base_code_share for s in result.submissions]
     if result.settings.base_code is None or not shares:
         return "none given"
-    return f"{min(shares):.0%}-{max(shares):.0%} of a submission's tokens (mean {sum(shares) / len(shares):.0%})"
+    return share_range(shares)
+
+
+def _common_code_share(result: ScanResult) -> str:
+    shares = [s.common_code_share for s in result.submissions]
+    if result.settings.common_code_share >= 1.0:
+        return "kept (--common-code 1)"
+    held = f"held by more than {result.settings.common_code_share:.0%} of the submissions and more than 10"
+    return f"{share_range(shares) if any(shares) else 'none'} ({held})"
 
 
 def summary_section(result: ScanResult) -> str:
@@ -98,6 +111,7 @@ def summary_section(result: ScanResult) -> str:
             ("candidates not verified", f"{result.unverified} (the least similar, over --max-verified)"),
             ("base code", settings.base_code or "none"),
             ("base code removed", _base_code_share(result)),
+            ("common code removed", _common_code_share(result)),
             ("author map", settings.author_map or "none"),
             ("files skipped", str(summary["skipped"])),
         ]
@@ -107,10 +121,11 @@ def summary_section(result: ScanResult) -> str:
 def submissions_table(result: ScanResult) -> str:
     rows = "".join(
         f"<tr><td>{escape(s.name)}</td><td>{escape(s.author or '')}</td><td class='number'>{len(s.files)}</td>"
-        f"<td class='number'>{s.tokens}</td><td class='number'>{s.base_code_share:.0%}</td></tr>"
+        f"<td class='number'>{s.tokens}</td><td class='number'>{s.base_code_share:.0%}</td>"
+        f"<td class='number'>{s.common_code_share:.0%}</td></tr>"
         for s in result.submissions
     )
-    numbers = "".join(f"<th class='number'>{name}</th>" for name in ("files", "tokens", "base code"))
+    numbers = "".join(f"<th class='number'>{name}</th>" for name in ("files", "tokens", "base code", "common code"))
     head = f"<tr><th>submission</th><th>author</th>{numbers}</tr>"
     return f"<table class='submissions'><thead>{head}</thead><tbody>{rows}</tbody></table>"
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from clonedetect.scanning.clusters import Cluster
+from clonedetect.scanning.common_code import DEFAULT_SHARE
 from clonedetect.scanning.inputs import Skipped
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _rounded(value: float) -> float:
@@ -25,6 +26,7 @@ class ScanSettings:
     author_map: str | None = None  # likewise for the author map
     archive: str | None = None  # the archive of past submissions also compared with (its location)
     max_verified: int | None = 1000  # candidates among the submissions verified at most (the most similar); None: all
+    common_code_share: float = DEFAULT_SHARE  # code held by more than this share of submissions is removed; 1: none
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -38,6 +40,8 @@ class FileReport:
     base_code_tokens: int
     compared: bool  # False: fewer own tokens than the shortest evidence fragment
     base_code_lines: tuple[tuple[int, int], ...] = ()  # [first, last] ranges of blanked lines, 1-based
+    common_code_tokens: int = 0
+    common_code_lines: tuple[tuple[int, int], ...] = ()  # likewise, lines of common code (see .common_code)
     text: str = field(default="", repr=False, compare=False)  # as handed in, for the HTML report; not in JSON
 
     def to_dict(self) -> dict:
@@ -48,6 +52,8 @@ class FileReport:
             "base_code_tokens": self.base_code_tokens,
             "compared": self.compared,
             "base_code_lines": [list(lines) for lines in self.base_code_lines],
+            "common_code_tokens": self.common_code_tokens,
+            "common_code_lines": [list(lines) for lines in self.common_code_lines],
         }
 
 
@@ -66,12 +72,18 @@ class SubmissionReport:
         """Share of the submission's tokens that were base code (and removed)."""
         return sum(f.base_code_tokens for f in self.files) / self.tokens if self.tokens else 0.0
 
+    @property
+    def common_code_share(self) -> float:
+        """Share of the submission's tokens that were common code (and removed)."""
+        return sum(f.common_code_tokens for f in self.files) / self.tokens if self.tokens else 0.0
+
     def to_dict(self) -> dict:
         return {
             "name": self.name,
             "author": self.author,
             "tokens": self.tokens,
             "base_code_share": _rounded(self.base_code_share),
+            "common_code_share": _rounded(self.common_code_share),
             "files": [f.to_dict() for f in self.files],
         }
 

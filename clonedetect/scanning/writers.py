@@ -48,16 +48,24 @@ def _cluster_lines(result: ScanResult) -> list[str]:
     ]
 
 
-def _base_code_line(result: ScanResult) -> list[str]:
-    shares = [s.base_code_share for s in result.submissions]
-    if result.settings.base_code is None or not shares:
-        return []
-    low, high, mean = min(shares), max(shares), sum(shares) / len(shares)
-    return [f"base code removed: {low:.0%}-{high:.0%} of a submission's tokens (mean {mean:.0%}; --json: each)"]
+def share_range(shares: list[float], note: str = "") -> str:
+    """``min-max of a submission's tokens (mean m)``: how much of each submission was removed."""
+    return f"{min(shares):.0%}-{max(shares):.0%} of a submission's tokens (mean {sum(shares) / len(shares):.0%}{note})"
+
+
+def _removed_lines(result: ScanResult) -> list[str]:
+    base = [s.base_code_share for s in result.submissions]
+    common = [s.common_code_share for s in result.submissions]
+    lines = []
+    if result.settings.base_code is not None and base:
+        lines.append(f"base code removed: {share_range(base, '; --json: each')}")
+    if any(common):
+        lines.append(f"common code removed: {share_range(common, '; --json: each')}")
+    return lines
 
 
 def to_table(result: ScanResult) -> str:
-    """The reported pairs, strongest first, then clusters, base-code shares and skipped files."""
+    """The reported pairs, strongest first, then clusters, base- and common-code shares and skipped files."""
     summary = result.to_dict()["summary"]
     lines = [
         f"{summary['submissions']} submissions ({summary['files']} files), {summary['candidate_pairs']} pairs "
@@ -66,7 +74,7 @@ def to_table(result: ScanResult) -> str:
         "",
         *_pair_lines(result),
         *_cluster_lines(result),
-        *_base_code_line(result),
+        *_removed_lines(result),
     ]
     if result.skipped:
         lines.append(f"skipped {len(result.skipped)}:")
