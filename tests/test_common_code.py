@@ -8,6 +8,7 @@ from clonedetect.client import InvalidInputError
 from clonedetect.scanning import run_scan, scan
 from clonedetect.scanning.common_code import MIN_SUBMISSIONS, common_limit, common_lines
 from clonedetect.scanning.inputs import submissions_from_mapping
+from clonedetect.scanning.report_html import report_data, summary_section
 from clonedetect.scanning.result import ScanSettings
 from clonedetect.scanning.writers import to_table
 from clonedetect.token_sequence import token_sequence
@@ -88,6 +89,9 @@ def test_a_scan_removes_common_code_from_embeddings_and_evidence_but_keeps_the_c
     others = [p for p in result.candidates if {p.a, p.b} != {"s0", "s1"}]
     assert all(not file_lines(p, "a") & TEMPLATE_LINES for p in others)
     assert "common code removed: " in to_table(result)
+    assert "of the submissions and more than 10)</dd>" in summary_section(result)
+    shown = report_data(result)["files"]["s0/main.c"]  # what the view greys
+    assert shown["common_code_lines"] == [[1, 9]] and shown["base_code_lines"] == []
 
     kept = run_scan(found.submissions, LocalBackend(), settings=ScanSettings(min_similarity=0.0, common_code_share=1.0))
     assert all(s.common_code_share == 0 for s in kept.submissions)
@@ -103,5 +107,5 @@ def test_a_small_class_keeps_everything():
 
 @pytest.mark.parametrize("share", [-0.1, 1.5])
 def test_a_share_outside_zero_to_one_is_an_input_error(share):
-    with pytest.raises(InvalidInputError, match=r"common_code_share .* use a value in \[0, 1\]"):
+    with pytest.raises(InvalidInputError, match=r"common code share .* use a value in \[0, 1\]"):
         scan(LocalBackend(), _class_of(3), common_code_share=share)

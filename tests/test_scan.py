@@ -301,10 +301,10 @@ def test_in_memory_submissions_and_base_code():
     own = "int twice(int x) {\n  int y = x + x;\n  if (y > 100) { y = y - 100; }\n  return y * 3 + 1;\n}\n"
     mapping = {"ann": {"a.c": skeleton + own}, "ben": {"b.c": skeleton + own.replace("x", "q")}, "cy": {"c.txt": "x"}}
     found = submissions_from_mapping(mapping)
-    assert [s.name for s in found.submissions] == ["ann", "ben"] and found.skipped[0].path == "c.txt"
+    assert [s.name for s in found.submissions] == ["ann", "ben"] and found.skipped[0].path == "cy/c.txt"
     result = run_scan(found.submissions, LocalBackend(), base=BaseCode.of([SourceFile("s.c", "c", skeleton)]))
     (pair,) = result.pairs
-    assert pair.file_a == "a.c" and file_lines(pair, "a") <= set(range(6, 11))
+    assert pair.file_a == "ann/a.c" and file_lines(pair, "a") <= set(range(6, 11))
 
 
 def test_progress_draws_only_on_a_terminal():

@@ -56,7 +56,7 @@ def test_program_text_and_names_cannot_break_out_of_the_page():
     page = to_html(result)
     assert page.count("</script>") == 2 and page.count("<!--") == 0  # only the template's own two scripts
     data = embedded_data(page)
-    assert data["files"]["a.c"]["text"] == hostile + own  # unescaped again by JSON.parse, unchanged
+    assert data["files"][f"{name}/a.c"]["text"] == hostile + own  # unescaped again by JSON.parse, unchanged
     assert data["pairs"][0]["a"] == name
     assert "ann&lt;/script&gt;&lt;!--&lt;b&gt;" in page  # the summary tables and the graph escape names
 

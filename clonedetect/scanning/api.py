@@ -35,7 +35,7 @@ def check_settings(settings: ScanSettings) -> None:
         raise InvalidInputError(f"max_verified {settings.max_verified} is not positive: use 1 or more, or None (all)")
     if not 0.0 <= settings.common_code_share <= 1.0:
         raise InvalidInputError(
-            f"common_code_share {settings.common_code_share} is not a share: use a value in [0, 1] (1: keep it)"
+            f"common code share {settings.common_code_share} is not a share: use a value in [0, 1] (1: keep it all)"
         )
     if settings.language is not None and settings.language not in LANGUAGES:
         raise InvalidInputError(f"unknown language {settings.language!r}: use one of {', '.join(LANGUAGES)}")

@@ -137,10 +137,12 @@ def discover_submissions(roots: Sequence[str], language: str | None = None) -> D
 def submissions_from_mapping(
     mapping: Mapping[str, Mapping[str, str | bytes]], language: str | None = None
 ) -> Discovery:
-    """In-memory submissions: ``{name: {file name: code}}``; the same checks as on disk."""
+    """In-memory submissions: ``{name: {file name: code}}``; the same checks as on disk.
+    A file is named ``name/file name``, as a file of a submission directory is, so two
+    submissions' ``main.c`` stay apart in the result and the report."""
     submissions, skipped = [], []
     for name, sources in mapping.items():
-        files, left_out = _split([source_file(path, code, language) for path, code in sources.items()])
+        files, left_out = _split([source_file(f"{name}/{path}", code, language) for path, code in sources.items()])
         skipped += left_out
         if files:
             submissions.append(Submission(str(name), files))

@@ -15,6 +15,7 @@ import re
 from html import escape
 from importlib import resources
 
+from clonedetect.scanning.common_code import MIN_SUBMISSIONS
 from clonedetect.scanning.report_svg import cluster_graph, similarity_histogram
 from clonedetect.scanning.result import FileReport, PairReport, ScanResult
 from clonedetect.scanning.writers import share_range
@@ -96,8 +97,9 @@ def _common_code_share(result: ScanResult) -> str:
     shares = [s.common_code_share for s in result.submissions]
     if result.settings.common_code_share >= 1.0:
         return "kept (--common-code 1)"
-    held = f"held by more than {result.settings.common_code_share:.0%} of the submissions and more than 10"
-    return f"{share_range(shares) if any(shares) else 'none'} ({held})"
+    share = result.settings.common_code_share
+    held = f"held by more than {share:.0%} of the submissions and more than {MIN_SUBMISSIONS}"
+    return share_range(shares, f"; {held}") if any(shares) else f"none ({held})"
 
 
 def summary_section(result: ScanResult) -> str:
