@@ -9,6 +9,7 @@ import sys
 
 from clonedetect.client.errors import InvalidInputError
 from clonedetect.scanning import report_html, writers
+from clonedetect.scanning.common_code import MIN_SUBMISSIONS
 from clonedetect.scanning.languages import LANGUAGES
 from clonedetect.scanning.result import ScanResult, ScanSettings
 
@@ -55,8 +56,8 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=ScanSettings.common_code_share,
         metavar="SHARE",
-        help="remove code that more than this share of the submissions (and more than 10) hold verbatim "
-        f"(default {ScanSettings.common_code_share}; 1: keep it)",
+        help=f"remove code that more than this share of the submissions (and more than {MIN_SUBMISSIONS}) "
+        f"hold verbatim (default {ScanSettings.common_code_share}; 1: keep it)",
     )
     parser.add_argument(
         "--archive", metavar="PATH_OR_URL", help="also compare with the past submissions of this archive"
