@@ -206,15 +206,17 @@ def verification_pair_scores(codes: Sequence[str], rows: np.ndarray, cols: np.nd
     return pair_scores([codes[i] for i in rows], [codes[j] for j in cols])
 
 
-def scan_pair_scores(model, calibration, codes: Sequence[str], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def scan_pair_scores(
+    model, calibration, codes: Sequence[str], language: str, rows: np.ndarray, cols: np.ndarray
+) -> np.ndarray:
     """The served probability of the pairs as a scan of all ``codes`` (one submission each)
     gets it: the code that many of them hold verbatim removed first (:mod:`clonedetect.scanning.common_code`)."""
-    from clonedetect.scanning.base_code import blank_lines
-    from clonedetect.scanning.common_code import DEFAULT_SHARE, common_lines
-    from clonedetect.token_sequence import token_sequence
+    from clonedetect.scanning.base_code import prepare
+    from clonedetect.scanning.common_code import DEFAULT_SHARE, remove_common_code
+    from clonedetect.scanning.inputs import SourceFile
 
-    found = common_lines([[("any", token_sequence(code))] for code in codes], DEFAULT_SHARE)
-    kept = [blank_lines(code, lines) if lines else code for code, (lines,) in zip(codes, found, strict=True)]
+    files = [[prepare(SourceFile(f"{k}{SUFFIXES[language]}", language, code), None)] for k, code in enumerate(codes)]
+    kept = [file.text for (file,) in remove_common_code(files, DEFAULT_SHARE)]
     similarity = model_similarity_matrix(model, kept)[rows, cols]
     return calibration.probability(similarity, verification_pair_scores(kept, rows, cols))
 
@@ -236,7 +238,7 @@ def evaluate_language(soco: SocoSet, model, calibration, log: Callable[[str], No
         seconds[method] = time.perf_counter() - start
 
     timed("model", lambda: model_similarity_matrix(model, codes)[rows, cols])
-    timed("scan", lambda: scan_pair_scores(model, calibration, codes, rows, cols))
+    timed("scan", lambda: scan_pair_scores(model, calibration, codes, soco.language, rows, cols))
     timed("verification", lambda: verification_pair_scores(codes, rows, cols))
     timed("winnowing", lambda: winnowing_pair_scores(codes, soco.language, rows, cols))
     timed("dolos", lambda: dolos.dolos_pair_similarities(codes, soco.language)[rows, cols])

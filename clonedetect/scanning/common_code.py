@@ -52,9 +52,8 @@ def _lines_of(sequence: TokenSequence, runs: list[int], holders: Counter, limit:
 
 def common_lines(submissions: Sequence[Sequence[tuple[str, TokenSequence]]], share: float) -> list[list[set[int]]]:
     """For each submission (a list of ``(language family, token sequence)`` per file), the
-    1-based lines of each file that lie in a common run of its family."""
-    if share >= 1.0:
-        return [[set() for _ in files] for files in submissions]
+    1-based lines of each file that lie in a common run of its family (none at ``share``
+    1.0: no run is held by more submissions than there are)."""
     runs = [[_runs(*file) for file in files] for files in submissions]
     holders = Counter(run for files in runs for run in set().union(*files))
     limit = common_limit(len(submissions), share)
@@ -73,7 +72,10 @@ def _without(file: PreparedFile, sequence: TokenSequence, lines: set[int]) -> Pr
 
 
 def remove_common_code(prepared: Sequence[Sequence[PreparedFile]], share: float) -> list[list[PreparedFile]]:
-    """The files of each submission with their common code blanked (base code already is)."""
+    """The files of each submission with their common code blanked (base code already is);
+    at ``share`` 1.0 the files as they are, without tokenising them again."""
+    if share >= 1.0:
+        return [list(files) for files in prepared]
     sequences = [[(family(f.source.language), token_sequence(f.text)) for f in files] for files in prepared]
     found = common_lines(sequences, share)
     return [

@@ -94,10 +94,10 @@ def _base_code_share(result: ScanResult) -> str:
 
 
 def _common_code_share(result: ScanResult) -> str:
-    shares = [s.common_code_share for s in result.submissions]
-    if result.settings.common_code_share >= 1.0:
-        return "kept (--common-code 1)"
     share = result.settings.common_code_share
+    if share >= 1.0:
+        return "kept (--common-code 1)"
+    shares = [s.common_code_share for s in result.submissions]
     held = f"held by more than {share:.0%} of the submissions and more than {MIN_SUBMISSIONS}"
     return share_range(shares, f"; {held}") if any(shares) else f"none ({held})"
 
