@@ -59,6 +59,17 @@ class Comparison:
     verification: float  # share of both programs' tokens in matched fragments
     evidence: dict  # the matched fragments as line ranges of each program (clonedetect.verification)
 
+    @property
+    def literals(self) -> float:
+        """The rarity-weighted overlap of the two programs' literals (in the evidence)."""
+        literals = self.evidence.get("literals")
+        if not isinstance(literals, dict) or "score" not in literals:
+            raise errors.InvalidInputError(
+                "this clone_compare answer has no literal score: the server serves a model repository "
+                "older than this client; serve this release's repository (clonedetect serve)"
+            )
+        return float(literals["score"])
+
     def to_dict(self) -> dict:
         return {
             "similarity": self.similarity,

@@ -26,6 +26,7 @@ COMPARE_MODEL = "clone_compare"
 TOKENIZER_FILE = "tokenizer.json"
 ENCODER_FILE = "model.onnx"
 CALIBRATION_FILE = "calibration.json"
+LITERAL_RARITY_FILE = "literal_rarity.json"  # the verifier's background literal counts
 MODEL_CONFIG_FILE = "config.pbtxt"
 # The INT8 encoder's name beside the FP32 one, in a training run's or an evaluation's folder.
 INT8_ENCODER_FILE = "model.int8.onnx"
@@ -57,6 +58,10 @@ def encoder_file(repository: Path = MODEL_REPOSITORY, version: int = FP32_VERSIO
 
 def calibration_file(repository: Path = MODEL_REPOSITORY) -> Path:
     return Path(repository) / SCORER_MODEL / "1" / CALIBRATION_FILE
+
+
+def literal_rarity_file(repository: Path = MODEL_REPOSITORY) -> Path:
+    return Path(repository) / VERIFIER_MODEL / "1" / LITERAL_RARITY_FILE
 
 
 def model_versions(model: str, repository: Path = MODEL_REPOSITORY) -> list[int]:

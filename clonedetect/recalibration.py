@@ -3,7 +3,7 @@
 The served ``PROBABILITY`` is fitted on this project's held-out pairs with a 50 % prior
 (:mod:`clonedetect.training.calibration`). A service that has judged cases of its own knows
 better what its pairs look like and how often they are copies: :func:`refit` fits the same
-two-signal logistic model (:class:`clonedetect.scoring.Calibration`) on part of the user's
+logistic model of the three signals (:class:`clonedetect.scoring.Calibration`) on part of the user's
 labels, with their own base rate, chooses the decision threshold that maximises F1.5 on
 that part (recall weighed 1.5 times, as plagiarism checks are judged), and reports the
 calibration error and the decisions of the live and the refitted calibration on the
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clonedetect.scoring import Calibration
+from clonedetect.scoring import FEATURES, Calibration
 
 MIN_PER_CLASS = 10  # labels of each verdict needed to fit and still hold some back
 HELD_BACK = 0.3
@@ -77,21 +77,22 @@ def decisions(labels: np.ndarray, probabilities: np.ndarray, threshold: float) -
     }
 
 
-def _fit(similarity: np.ndarray, verification: np.ndarray, labels: np.ndarray) -> Calibration:
+def _fit(signals: np.ndarray, labels: np.ndarray) -> Calibration:
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=1.0, max_iter=1000)  # the user's own base rate: no class weights
-    model.fit(np.column_stack([similarity, verification]), labels)
+    model.fit(signals, labels)
     fitted = Calibration(tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]))
-    threshold = best_threshold(labels, fitted.probability(similarity, verification))
+    threshold = best_threshold(labels, fitted.probability(*signals.T))
     return Calibration(fitted.weights, fitted.intercept, threshold)
 
 
-def refit(
-    similarity: np.ndarray, verification: np.ndarray, labels: np.ndarray, live: Calibration, seed: int = 0
-) -> Refit:
-    """Fit on the pairs not held back; compare ``live`` and the refit on the held-back ones."""
+def refit(signals: np.ndarray, labels: np.ndarray, live: Calibration, seed: int = 0) -> Refit:
+    """Fit on the pairs not held back; compare ``live`` and the refit on the held-back ones.
+    ``signals`` has one row per pair: its similarity, verification and literal scores
+    (:data:`clonedetect.scoring.FEATURES`)."""
     labels = np.asarray(labels, dtype=int)
+    signals = np.asarray(signals, dtype=np.float64).reshape(len(labels), len(FEATURES))
     counts = {verdict: int((labels == verdict).sum()) for verdict in (0, 1)}
     if min(counts.values()) < MIN_PER_CLASS or len(labels) != counts[0] + counts[1]:
         raise NotEnoughLabelsError(
@@ -100,10 +101,10 @@ def refit(
         )
     held = held_back_split(labels, seed=seed)
     fit = ~held
-    refitted = _fit(similarity[fit], verification[fit], labels[fit])
+    refitted = _fit(signals[fit], labels[fit])
 
     def on_held(calibration: Calibration) -> dict:
-        probability = calibration.probability(similarity[held], verification[held])
+        probability = calibration.probability(*signals[held].T)
         return decisions(labels[held], probability, calibration.threshold)
 
     return Refit(refitted, on_held(live), on_held(refitted), int(fit.sum()), int(held.sum()))

@@ -69,12 +69,11 @@ def recalibrate(client, csv_path: Path, repository: Path) -> dict:
     """Compare the pairs, refit, install; the report as printed by the command."""
     pairs, labels = read_labelled_pairs(csv_path)
     comparisons = client.compare_many(pairs)
-    similarity = np.array([c.similarity for c in comparisons])
-    verification = np.array([c.verification for c in comparisons])
+    signals = np.array([(c.similarity, c.verification, c.literals) for c in comparisons])
     live_version = paths.model_versions(paths.SCORER_MODEL, repository)[-1]
     live = Calibration.load(Path(repository) / paths.SCORER_MODEL / str(live_version) / paths.CALIBRATION_FILE)
     try:
-        result = refit(similarity, verification, labels, live)
+        result = refit(signals, labels, live)
     except NotEnoughLabelsError as error:
         raise InvalidInputError(f"{csv_path}: {error}") from None
     report = {"pairs": len(labels), "positives": int(labels.sum()), "refitted_from_version": live_version}

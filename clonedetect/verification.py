@@ -5,7 +5,9 @@
 fragments as line ranges of each program with their length in tokens, and two scores in
 [0, 1] as JPlag defines them: ``average`` = covered tokens of both over all tokens of both,
 ``maximum`` = covered tokens over the shorter program's tokens (a copy padded with new code
-keeps a high maximum). No I/O: the Triton model and the scan call it.
+keeps a high maximum). :func:`pair_signals` and :func:`verify_request` also score the
+rare literals the two programs share (:mod:`clonedetect.literals`), from the same token
+sequences. No I/O: the Triton model and the scan call it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from clonedetect.literals import LiteralRarity, literals, shared_literals
 from clonedetect.preprocessing.validation import CodeInputError, decode_pairs
 from clonedetect.tiling import greedy_string_tiling
 from clonedetect.token_sequence import TokenSequence, token_sequence
@@ -88,25 +91,40 @@ def verify_sequences(full_a: TokenSequence, full_b: TokenSequence, min_match: in
     )
 
 
-def pair_scores(codes_a: Sequence[str], codes_b: Sequence[str]) -> np.ndarray:
-    """The tiling similarity (``average``) of each pair ``(codes_a[k], codes_b[k])``, as
-    ``clone_compare`` serves it; each distinct program is tokenised once."""
+def pair_signals(
+    codes_a: Sequence[str], codes_b: Sequence[str], rarity: LiteralRarity
+) -> tuple[np.ndarray, np.ndarray]:
+    """The tiling similarity (``average``) and the shared-literal score of each pair
+    ``(codes_a[k], codes_b[k])``, as ``clone_compare`` serves them; each distinct program is
+    tokenised once."""
     sequences: dict[str, TokenSequence] = {}
     for code in (*codes_a, *codes_b):
         if code not in sequences:
             sequences[code] = token_sequence(code)
-    pairs = zip(codes_a, codes_b, strict=True)
-    return np.array([verify_sequences(sequences[a], sequences[b]).average for a, b in pairs], dtype=np.float64)
+    held = {code: literals(sequence) for code, sequence in sequences.items()}
+    pairs = list(zip(codes_a, codes_b, strict=True))
+    tiling = [verify_sequences(sequences[a], sequences[b]).average for a, b in pairs]
+    shared = [shared_literals(held[a], held[b], rarity).score for a, b in pairs]
+    return np.array(tiling, dtype=np.float64), np.array(shared, dtype=np.float64)
 
 
-def verify_request(codes_a: np.ndarray, codes_b: np.ndarray) -> tuple[np.ndarray, list[str]] | CodeInputError:
+def verify_request(
+    codes_a: np.ndarray, codes_b: np.ndarray, rarity: LiteralRarity
+) -> tuple[np.ndarray, np.ndarray, list[str]] | CodeInputError:
     """One Triton request's pairs (``CODE_A[i]``, ``CODE_B[i]``): the tiling similarity
-    (``average``) of each and its evidence as JSON, or the :class:`CodeInputError` that
-    rejects the request."""
+    (``average``), the shared-literal score and the evidence of each as JSON (the
+    verification's fields and ``literals``), or the :class:`CodeInputError` that rejects
+    the request."""
     try:
         pairs = decode_pairs(codes_a, codes_b)
     except CodeInputError as error:
         return error
-    results = [verify(a, b) for a, b in pairs]
-    scores = np.array([r.average for r in results], dtype=np.float32)
-    return scores, [json.dumps(r.as_dict()) for r in results]
+    tiling, shared, evidence = [], [], []
+    for a, b in pairs:
+        sequence_a, sequence_b = token_sequence(a), token_sequence(b)
+        result = verify_sequences(sequence_a, sequence_b)
+        common = shared_literals(literals(sequence_a), literals(sequence_b), rarity)
+        tiling.append(result.average)
+        shared.append(common.score)
+        evidence.append(json.dumps({**result.as_dict(), "literals": common.as_dict()}))
+    return np.array(tiling, dtype=np.float32), np.array(shared, dtype=np.float32), evidence

@@ -1,7 +1,7 @@
 """The evaluation harness: model vs baselines on plagiarism, POJ-104, BigCloneBench; INT8.
 
     from clonedetect.evaluation.harness import run_evaluation
-    results = run_evaluation("eval-out", model_onnx, tokenizer_json, calibration_json)
+    results = run_evaluation("eval-out", model_onnx, tokenizer_json, calibration_json, literal_rarity_json)
 
 or ``python -m clonedetect.evaluation.harness OUTPUT_DIR [--model ...] [--quick]``.
 
@@ -40,13 +40,13 @@ from clonedetect.evaluation.calibration_metrics import (
     roc_auc,
     threshold_metrics,
 )
+from clonedetect.evaluation.served_scoring import ServedScoring
 from clonedetect.scoring import Calibration
-from clonedetect.verification import pair_scores as verification_scores
 
 METHODS = ("model", "tfidf", "winnowing")
-# The synthetic levels also score the verification stage and the served probability
-# (both signals through the calibration).
-PLAGIARISM_METHODS = ("probability", "model", "verification", "tfidf", "winnowing")
+# The synthetic levels also score the verification stage's two scores and the served
+# probability (the cosine and both scores through the calibration).
+PLAGIARISM_METHODS = ("probability", "model", "verification", "literals", "tfidf", "winnowing")
 INT8_AUC_TOLERANCE = 0.01
 # copydetect hashes k-grams with Python's hash(), which every process salts differently
 # unless PYTHONHASHSEED is set: `clonedetect evaluate` runs with this value so the
@@ -165,7 +165,7 @@ def auc_by_level(
 
 
 def _plagiarism(
-    config: EvalConfig, seed: int, model: ModelScorer, calibration: Calibration, log
+    config: EvalConfig, seed: int, model: ModelScorer, served: ServedScoring, log
 ) -> tuple[dict, dict, dict]:
     languages, curves, arrays = {}, {}, {}
     for language in plagiarism.LANGUAGES:
@@ -185,11 +185,11 @@ def _plagiarism(
         levels = np.array([p.level for p in pairs], dtype=int)
         scores = {
             "model": model.pair_similarities(codes_a, codes_b),
-            "verification": verification_scores(codes_a, codes_b),
+            **served.signals(codes_a, codes_b),
             "tfidf": tfidf_pair_similarities(codes_a, codes_b),
             "winnowing": winnowing_pair_similarities(codes_a, codes_b, language),
         }
-        scores["probability"] = calibration.probability(scores["model"], scores["verification"]).astype(np.float64)
+        scores["probability"] = served.probability(scores["model"], scores)
         languages[language] = {
             **pair_set.stats,
             "auc": {m: auc_by_level(labels, levels, scores[m]) for m in PLAGIARISM_METHODS},
@@ -510,6 +510,7 @@ def run_evaluation(
     model_onnx: Path | str,
     tokenizer_json: Path | str,
     calibration_json: Path | str,
+    literal_rarity_json: Path | str,
     *,
     quick: bool = False,
     seed: int = 0,
@@ -543,13 +544,14 @@ def run_evaluation(
 
     tokenizer = CodeTokenizer.from_file(tokenizer_json)
     model = ModelScorer(model_onnx, tokenizer, threads)
-    calibration = Calibration.load(calibration_json)
+    served = ServedScoring.load(calibration_json, literal_rarity_json)
+    calibration = served.calibration
     results: dict = {}
     results["real_plagiarism"] = timed(
         "real_plagiarism",
-        lambda: soco.evaluate_real_plagiarism(model, calibration, quick=config.soco_subset, log=log),
+        lambda: soco.evaluate_real_plagiarism(model, served, quick=config.soco_subset, log=log),
     )
-    results["plagiarism"], curves, arrays = timed("plagiarism", _plagiarism, config, seed, model, calibration, log)
+    results["plagiarism"], curves, arrays = timed("plagiarism", _plagiarism, config, seed, model, served, log)
     results["map_at_r"], map_codes, _ = timed("map_at_r", _map_at_r, config, seed, model, log)
     results["bigclonebench"], bcb_arrays = timed("bigclonebench", _bigclonebench, config, seed, model, log)
     results["calibration"] = timed("calibration", _calibration, calibration, arrays, config.ece_bins)
@@ -568,6 +570,7 @@ def run_evaluation(
         "model_sha256": _sha256(model_onnx),
         "tokenizer_json": _shown(tokenizer_json),
         "calibration_json": _shown(calibration_json),
+        "literal_rarity_json": _shown(literal_rarity_json),
         "seed": seed,
         "quick": quick,
         "threads": threads,
@@ -612,6 +615,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=paths.encoder_file())
     parser.add_argument("--tokenizer", type=Path, default=paths.tokenizer_file())
     parser.add_argument("--calibration", type=Path, default=paths.calibration_file())
+    parser.add_argument("--literal-rarity", type=Path, default=paths.literal_rarity_file())
     parser.add_argument("--quick", action="store_true", help="tiny samples (seconds), for smoke tests")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-int8", action="store_true", help="skip the INT8 quantisation comparison")
@@ -652,6 +656,7 @@ def main(argv: list[str] | None = None) -> int:
         args.model,
         args.tokenizer,
         args.calibration,
+        args.literal_rarity,
         quick=args.quick,
         seed=args.seed,
         config=replace(config, **changes),

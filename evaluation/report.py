@@ -13,6 +13,7 @@ METHOD_LABELS = {
     "scan": "probability in a scan (common code removed)",
     "model": "model (cosine)",
     "verification": "verification (tiling)",
+    "literals": "shared rare literals",
     "tfidf": "TF-IDF 1-3-gram cosine",
     "winnowing": "winnowing (copydetect)",
     "dolos": "Dolos",
@@ -22,6 +23,7 @@ METHOD_COLOURS = {
     "probability": "tab:red",
     "model": "tab:blue",
     "verification": "tab:purple",
+    "literals": "tab:brown",
     "tfidf": "tab:orange",
     "winnowing": "tab:green",
 }
@@ -73,7 +75,8 @@ def markdown(results: dict) -> str:
         "# Clone / plagiarism detector evaluation",
         "",
         f"Model `{meta['model_onnx']}` (sha256 {meta['model_sha256'][:12]}), tokenizer `{meta['tokenizer_json']}`, "
-        f"calibration `{meta['calibration_json']}`. Seed {meta['seed']}, quick={meta['quick']}, "
+        f"calibration `{meta['calibration_json']}`, literal rarity `{meta['literal_rarity_json']}`. "
+        f"Seed {meta['seed']}, quick={meta['quick']}, "
         f"{meta['threads']} onnxruntime thread(s), runtime {meta['runtime_s']:.0f} s.",
         "",
         *_real_plagiarism(results.get("real_plagiarism")),

@@ -29,9 +29,9 @@ SOCO_ARCHIVE = "soco2014-train.tar.gz"
 LANGUAGES = ("java", "c")
 SUFFIXES = {"java": ".java", "c": ".c"}
 QREL_FILES = {"java": "SOCO14-java.qrel", "c": "SOCO14-c.qrel"}
-# The report's column order: the served probability (cosine and verification through the
-# calibration), the same after a scan's common-code removal, its two signals, then the baselines.
-METHODS = ("probability", "scan", "model", "verification", "winnowing", "dolos", "tfidf")
+# The report's column order: the served probability (its three signals through the
+# calibration), the same after a scan's common-code removal, its signals, then the baselines.
+METHODS = ("probability", "scan", "model", "verification", "literals", "winnowing", "dolos", "tfidf")
 METRICS = ("roc_auc", "pr_auc", "precision_at_r")
 # Quick mode (smoke tests): the files of this many qrel pairs plus this many other files.
 QUICK_POSITIVE_PAIRS = 6
@@ -199,15 +199,13 @@ def winnowing_pair_scores(codes: Sequence[str], language: str, rows: np.ndarray,
     return scorer.pair_similarities((codes[i], codes[j]) for i, j in zip(rows, cols, strict=True))
 
 
-def verification_pair_scores(codes: Sequence[str], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """The verification stage's tiling similarity of the pairs ``(rows[k], cols[k])``."""
-    from clonedetect.verification import pair_scores
-
-    return pair_scores([codes[i] for i in rows], [codes[j] for j in cols])
+def pair_signals(served, codes: Sequence[str], rows: np.ndarray, cols: np.ndarray) -> dict[str, np.ndarray]:
+    """The verification stage's scores of the pairs ``(rows[k], cols[k])`` (:meth:`ServedScoring.signals`)."""
+    return served.signals([codes[i] for i in rows], [codes[j] for j in cols])
 
 
 def scan_pair_scores(
-    model, calibration, codes: Sequence[str], language: str, rows: np.ndarray, cols: np.ndarray
+    served, model, codes: Sequence[str], language: str, rows: np.ndarray, cols: np.ndarray
 ) -> np.ndarray:
     """The served probability of the pairs as a scan of all ``codes`` (one submission each)
     gets it: the code that many of them hold verbatim removed first (:mod:`clonedetect.scanning.common_code`)."""
@@ -218,10 +216,10 @@ def scan_pair_scores(
     files = [[prepare(SourceFile(f"{k}{SUFFIXES[language]}", language, code), None)] for k, code in enumerate(codes)]
     kept = [file.text for (file,) in remove_common_code(files, DEFAULT_SHARE)]
     similarity = model_similarity_matrix(model, kept)[rows, cols]
-    return calibration.probability(similarity, verification_pair_scores(kept, rows, cols))
+    return served.probability(similarity, pair_signals(served, kept, rows, cols))
 
 
-def evaluate_language(soco: SocoSet, model, calibration, log: Callable[[str], None] = lambda _: None) -> dict:
+def evaluate_language(soco: SocoSet, model, served, log: Callable[[str], None] = lambda _: None) -> dict:
     """Every pair of ``soco`` scored by the model and the baselines; metrics and timings per
     method, and the served probability's decisions at the calibration's threshold."""
     from clonedetect.evaluation import dolos
@@ -238,18 +236,20 @@ def evaluate_language(soco: SocoSet, model, calibration, log: Callable[[str], No
         seconds[method] = time.perf_counter() - start
 
     timed("model", lambda: model_similarity_matrix(model, codes)[rows, cols])
-    timed("scan", lambda: scan_pair_scores(model, calibration, codes, soco.language, rows, cols))
-    timed("verification", lambda: verification_pair_scores(codes, rows, cols))
+    timed("scan", lambda: scan_pair_scores(served, model, codes, soco.language, rows, cols))
+    start = time.perf_counter()
+    scores |= pair_signals(served, codes, rows, cols)
+    seconds["verification"] = time.perf_counter() - start  # both scores of the verification stage
     timed("winnowing", lambda: winnowing_pair_scores(codes, soco.language, rows, cols))
     timed("dolos", lambda: dolos.dolos_pair_similarities(codes, soco.language)[rows, cols])
     timed("tfidf", lambda: tfidf_similarity_matrix(codes)[rows, cols])
-    scores["probability"] = calibration.probability(scores["model"], scores["verification"]).astype(np.float64)
+    scores["probability"] = served.probability(scores["model"], scores)
     section = {
         "files": len(soco),
         "pairs": int(len(labels)),
         "positives": int(labels.sum()),
         **{method: ranking_metrics(labels, scores[method]) for method in METHODS},
-        "at_threshold": threshold_metrics(labels, scores["probability"], calibration.threshold),
+        "at_threshold": threshold_metrics(labels, scores["probability"], served.calibration.threshold),
         "highest_negative_probability": float(scores["probability"][labels == 0].max(initial=0.0)),
         "seconds": seconds,
     }
@@ -262,13 +262,13 @@ def evaluate_language(soco: SocoSet, model, calibration, log: Callable[[str], No
 
 
 def evaluate_real_plagiarism(
-    model, calibration, *, quick: bool = False, log: Callable[[str], None] = lambda _: None
+    model, served, *, quick: bool = False, log: Callable[[str], None] = lambda _: None
 ) -> dict:
     """The harness's ``real_plagiarism`` section: ``{"java": {...}, "c": {...}, "meta": {...}}``,
     per SOCO language all pairs scored by every method of :data:`METHODS` (:func:`evaluate_language`).
 
     ``model`` is the harness's ``ModelScorer`` (anything with ``embed(codes) -> [n, dim]``),
-    ``calibration`` the scorer's :class:`clonedetect.scoring.Calibration`.
+    ``served`` the :class:`clonedetect.evaluation.served_scoring.ServedScoring` of the repository.
     Dolos is installed into the cache first if it is not there yet (a few minutes, once)."""
     from clonedetect.evaluation import dolos
 
@@ -276,7 +276,7 @@ def evaluate_real_plagiarism(
     out: dict = {}
     for language in LANGUAGES:
         soco = load_soco(language)
-        out[language] = evaluate_language(quick_subset(soco) if quick else soco, model, calibration, log)
+        out[language] = evaluate_language(quick_subset(soco) if quick else soco, model, served, log)
     out["meta"] = {
         "dataset": "SOCO 2014 training set (FIRE 2014), all pairs within a language",
         "quick": quick,

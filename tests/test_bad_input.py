@@ -150,6 +150,7 @@ def test_bad_code_to_the_verifier_is_rejected_and_names_the_input(raw):
     assert "batch size does not match" in rejected(client, module, unpaired, "clone_verifier")
     result = client.infer("clone_verifier", [inputs[0], code_input(module, [GOOD_CODE], "CODE_B")])
     assert result.as_numpy("VERIFICATION").reshape(-1)[0] == pytest.approx(1.0)
+    assert 0.0 <= result.as_numpy("LITERALS").reshape(-1)[0] <= 1.0
 
 
 def test_bad_code_to_the_pair_check_is_rejected_and_names_the_input(raw):

@@ -135,7 +135,9 @@ def quick_run(tmp_path_factory):
     from clonedetect.evaluation.harness import run_evaluation
 
     output = tmp_path_factory.mktemp("evaluation")
-    return output, run_evaluation(output, MODEL, TOKENIZER, CALIBRATION, quick=True, seed=0)
+    return output, run_evaluation(
+        output, MODEL, TOKENIZER, CALIBRATION, paths.literal_rarity_file(), quick=True, seed=0
+    )
 
 
 @needs_data
@@ -156,7 +158,7 @@ def test_quick_run_writes_json_markdown_png(quick_run):
 def test_quick_run_has_every_level_language_and_baseline(quick_run):
     _, results = quick_run
     plag = results["plagiarism"]
-    assert plag["methods"] == ["probability", "model", "verification", "tfidf", "winnowing"]
+    assert plag["methods"] == ["probability", "model", "verification", "literals", "tfidf", "winnowing"]
     levels = {f"L{k}" for k in range(1, 7)} | {"overall"}
     assert set(plag["languages"]) == {"cpp", "java", "python"}
     for language, section in plag["languages"].items():
@@ -174,7 +176,7 @@ def test_quick_run_has_every_level_language_and_baseline(quick_run):
     cal = results["calibration"]
     assert 0.0 <= cal["ece"] <= 1.0 and cal["ece_bins"] == 10
     assert set(cal["at_threshold"]) >= {"accuracy", "precision", "recall", "f1_5", "threshold"}
-    assert cal["features"] == ["similarity", "verification"] and len(cal["weights"]) == 2
+    assert cal["features"] == ["similarity", "verification", "literals"] and len(cal["weights"]) == 3
 
 
 @needs_data

@@ -15,12 +15,15 @@ from hypothesis import strategies as st
 from clonedetect import paths
 from clonedetect.client import InvalidInputError
 from clonedetect.client import protocol as wire
+from clonedetect.literals import LiteralRarity
 from clonedetect.preprocessing.comments import comment_spans, strip_comments
 from clonedetect.preprocessing.tokenization import CodeTokenizer
 from clonedetect.preprocessing.validation import MAX_CODE_BYTES, CodeInputError, decode_code
 from clonedetect.scoring import Calibration, score
 from clonedetect.tiling import greedy_string_tiling
 from clonedetect.verification import verify_request
+
+RARITY = LiteralRarity.load(paths.literal_rarity_file())
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PIECES = ["(", ")", "{", "}", "[", "]", "/*", "*/", "//", "#", '"', "'", '"""', "'''", "\\", "\n", " ", "\t", ":", ";"]
@@ -60,11 +63,12 @@ def test_comment_removal_and_tokenisation_always_give_ids(tokenizer, code):
 @FAST
 @given(a=raw_inputs, b=raw_inputs)
 def test_verify_request_scores_a_pair_or_rejects_it(a, b):
-    result = verify_request(np.array([a], dtype=np.object_), np.array([b], dtype=np.object_))
+    result = verify_request(np.array([a], dtype=np.object_), np.array([b], dtype=np.object_), RARITY)
     if isinstance(result, CodeInputError):
         return
-    scores, evidence = result
-    assert scores.shape == (1,) and 0.0 <= scores[0] <= 1.0 and evidence[0].startswith("{")
+    scores, literal_scores, evidence = result
+    assert scores.shape == literal_scores.shape == (1,) and evidence[0].startswith("{")
+    assert 0.0 <= scores[0] <= 1.0 and 0.0 <= literal_scores[0] <= 1.0
 
 
 @FAST
@@ -88,13 +92,15 @@ finite = st.floats(-(2.0**60), 2.0**60, allow_nan=False, width=32)
     a=st.lists(finite, min_size=4, max_size=4),
     b=st.lists(finite, min_size=4, max_size=4),
     verification=st.floats(0, 1),
+    literals=st.floats(0, 1),
 )
-def test_score_is_a_cosine_and_a_probability_for_any_finite_embeddings(a, b, verification):
+def test_score_is_a_cosine_and_a_probability_for_any_finite_embeddings(a, b, verification, literals):
     similarity, probability = score(
         np.array([a], dtype=np.float32),
         np.array([b], dtype=np.float32),
         np.array([verification]),
-        Calibration((4.0, 6.0), -5.0),
+        np.array([literals]),
+        Calibration((4.0, 6.0, 1.0), -5.0),
     )
     assert -1.0001 <= similarity[0] <= 1.0001 and 0.0 <= probability[0] <= 1.0
 
@@ -133,7 +139,7 @@ def test_the_slowest_known_inputs_take_bounded_time(tokenizer, name):
     code_a, code_b = SLOW_INPUTS[name]()
     started = time.monotonic()
     tokenizer.token_ids([code_a])
-    verify_request(np.array([code_a.encode()], dtype=np.object_), np.array([code_b.encode()], dtype=np.object_))
+    verify_request(np.array([code_a.encode()], dtype=np.object_), np.array([code_b.encode()], dtype=np.object_), RARITY)
     assert time.monotonic() - started < 20  # ~2-4 s measured on 2 shared cores (docs/RELIABILITY.md)
 
 

@@ -103,13 +103,14 @@ def test_publish_serve_from_s3_publish_a_version_and_reload(tmp_path, s3_environ
             # A new scorer version, published alone, becomes live with a reload.
             version = repository / paths.SCORER_MODEL / "2"
             shutil.copytree(repository / paths.SCORER_MODEL / "1", version)
-            stricter = Calibration((5.0, 5.0), -9.0)
+            stricter = Calibration((5.0, 5.0, 1.0), -9.0)
             stricter.save(version / paths.CALIBRATION_FILE)
             publish = ["publish", "--model-repository", str(repository), "--to", url]
             assert main([*publish, "--model", paths.SCORER_MODEL, "--version", "2"]) == 0
             client.load_model(paths.SCORER_MODEL)
             after = client.compare(CODE_A, CODE_B)
-            expected = stricter.probability(np.array([after.similarity]), np.array([after.verification]))[0]
+            signals = (after.similarity, after.verification, after.literals)
+            expected = stricter.probability(*[np.array([x]) for x in signals])[0]
             assert after.probability == pytest.approx(float(expected), abs=1e-5)
             assert after.probability != pytest.approx(before.probability, abs=1e-3)
     finally:

@@ -15,8 +15,8 @@ import pytest
 
 from clonedetect import paths
 from clonedetect.evaluation import dolos, report, soco
+from clonedetect.evaluation.served_scoring import ServedScoring
 from clonedetect.paths import PROJECT_ROOT
-from clonedetect.scoring import Calibration
 
 SAMPLES = PROJECT_ROOT / "tests" / "samples"
 
@@ -170,9 +170,19 @@ def test_real_plagiarism_section_and_its_table(dolos_install):
     from clonedetect.preprocessing.tokenization import CodeTokenizer
 
     model = ModelScorer(paths.encoder_file(), CodeTokenizer.from_file(paths.tokenizer_file()), threads=2)
-    section = soco.evaluate_real_plagiarism(model, Calibration.load(paths.calibration_file()), quick=True)
+    served = ServedScoring.load(paths.calibration_file(), paths.literal_rarity_file())
+    section = soco.evaluate_real_plagiarism(model, served, quick=True)
     assert set(section) == {"java", "c", "meta"}
-    assert section["meta"]["methods"] == ["probability", "scan", "model", "verification", "winnowing", "dolos", "tfidf"]
+    assert section["meta"]["methods"] == [
+        "probability",
+        "scan",
+        "model",
+        "verification",
+        "literals",
+        "winnowing",
+        "dolos",
+        "tfidf",
+    ]
     for language in ("java", "c"):
         part = section[language]
         assert part["pairs"] == part["files"] * (part["files"] - 1) // 2
@@ -190,7 +200,7 @@ def test_real_plagiarism_section_and_its_table(dolos_install):
     assert lines[0].startswith("## Real plagiarism (SOCO 2014 training set")
     table = [line for line in lines if line.startswith("|")]
     header = ["language", "metric", "**probability (served)**", "probability in a scan (common code removed)"]
-    header += ["model (cosine)", "verification (tiling)"]
+    header += ["model (cosine)", "verification (tiling)", "shared rare literals"]
     header += ["winnowing (copydetect)", "Dolos", "TF-IDF 1-3-gram cosine"]
     assert table[0] == "| " + " | ".join(header) + " |"
     assert len(table) == 2 + 2 * len(soco.METRICS) + 2 + 2  # the ranking table, then the decisions

@@ -28,12 +28,17 @@ def _overlapping_signals(n: int, seed: int = 0):
     labels = (rng.random(n) < 0.25).astype(int)
     similarity = np.clip(np.where(labels, 0.92, 0.8) + rng.normal(0, 0.05, n), 0, 1)
     verification = np.clip(np.where(labels, 0.7, 0.45) + rng.normal(0, 0.12, n), 0, 1)
-    return similarity, verification, labels
+    literals = np.clip(np.where(labels, 0.8, 0.5) + rng.normal(0, 0.12, n), 0, 1)
+    return np.column_stack([similarity, verification, literals]), labels
+
+
+def _signals(comparison) -> list[np.ndarray]:
+    return [np.array([x]) for x in (comparison.similarity, comparison.verification, comparison.literals)]
 
 
 def test_refit_on_the_users_labels_is_better_calibrated_than_the_shipped_probability():
-    similarity, verification, labels = _overlapping_signals(400)
-    result = refit(similarity, verification, labels, SHIPPED)
+    signals, labels = _overlapping_signals(400)
+    result = refit(signals, labels, SHIPPED)
     assert result.fitted_pairs + result.held_back_pairs == 400
     assert result.after["ece"] < result.before["ece"] / 2
     assert result.after["false_positives"] < result.before["false_positives"]
@@ -42,11 +47,11 @@ def test_refit_on_the_users_labels_is_better_calibrated_than_the_shipped_probabi
 
 
 def test_too_few_labels_of_one_verdict_are_refused():
-    similarity, verification, labels = _overlapping_signals(40)
+    signals, labels = _overlapping_signals(40)
     labels[:] = 0
     labels[:5] = 1
     with pytest.raises(NotEnoughLabelsError, match="at least 10 pairs of each"):
-        refit(similarity, verification, labels, SHIPPED)
+        refit(signals, labels, SHIPPED)
 
 
 def test_the_csv_is_checked_row_by_row(tmp_path):
@@ -96,11 +101,11 @@ def test_calibrate_installs_a_scorer_version_that_a_reload_makes_live_and_one_un
         code_a, code_b = (pairs.parent / "0a.cpp").read_text(), (pairs.parent / "15b.cpp").read_text()
         with CloneDetectorClient(triton.http_url) as client:
             live = client.compare(code_a, code_b)
-            expected = refitted.probability(np.array([live.similarity]), np.array([live.verification]))[0]
+            expected = refitted.probability(*_signals(live))[0]
             assert live.probability == pytest.approx(float(expected), abs=1e-5)
             assert main(["reload", paths.SCORER_MODEL, "--version", "1", *url]) == 0  # roll back
             back = client.compare(code_a, code_b)
-            shipped = SHIPPED.probability(np.array([back.similarity]), np.array([back.verification]))[0]
+            shipped = SHIPPED.probability(*_signals(back))[0]
             assert back.probability == pytest.approx(float(shipped), abs=1e-5)
     finally:
         triton.stop()

@@ -15,7 +15,8 @@ import pytest
 from clonedetect.cli import main as cli_main
 from clonedetect.client import CloneDetectorClient, InvalidInputError
 from clonedetect.client.protocol import Comparison
-from clonedetect.paths import PROJECT_ROOT
+from clonedetect.literals import LiteralRarity, literals, shared_literals
+from clonedetect.paths import PROJECT_ROOT, literal_rarity_file
 from clonedetect.scanning import discover_submissions, run_scan, scan, similarity
 from clonedetect.scanning.authors import authors_of, read_author_map
 from clonedetect.scanning.base_code import BaseCode, base_code_lines, blank_lines, prepare
@@ -26,11 +27,12 @@ from clonedetect.scanning.progress import TerminalProgress
 from clonedetect.scanning.similarity import FileLayout, best_file_pair, submission_similarity
 from clonedetect.scanning.writers import CSV_COLUMNS, to_csv, to_table
 from clonedetect.token_sequence import token_sequence
-from clonedetect.verification import verify
+from clonedetect.verification import verify_sequences
 
 SAMPLES = PROJECT_ROOT / "tests" / "samples"
 ASSIGNMENT = SAMPLES / "assignment"
 BASE = SAMPLES / "assignment_base"
+RARITY = LiteralRarity.load(literal_rarity_file())
 ALICE, BOB, CAROL, DAVE = (str(ASSIGNMENT / name) for name in ("alice.c", "bob", "carol.c", "dave.c"))
 
 
@@ -56,7 +58,9 @@ class LocalBackend:
         results = []
         for a, b in pairs:
             cosine = float(np.dot(*self.embed([a, b])))
-            evidence = verify(a, b).as_dict()
+            sequence_a, sequence_b = token_sequence(a), token_sequence(b)
+            evidence = verify_sequences(sequence_a, sequence_b).as_dict()
+            evidence["literals"] = shared_literals(literals(sequence_a), literals(sequence_b), RARITY).as_dict()
             results.append(Comparison(cosine, evidence["average"], evidence["average"], evidence))
         return results
 
@@ -267,9 +271,11 @@ def test_scan_result_json_schema_csv_and_table():
         "probability",
         "similarity",
         "verification",
+        "literals",
         "file_a",
         "file_b",
         "fragments",
+        "shared_literals",
         "b_archive",
     }
     assert pair["b_archive"] is None

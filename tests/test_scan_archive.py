@@ -163,7 +163,7 @@ def test_archive_add_info_and_scan_report_the_archived_original_of_a_disguised_c
         cli_main(["scan", str(new), "--base-code", str(BASE), "--archive", archive, "--json", str(out), *server]) == 0
     )
     document = json.loads(out.read_text())
-    assert document["schema_version"] == 5 and document["settings"]["archive"] == archive
+    assert document["schema_version"] == 6 and document["settings"]["archive"] == archive
     top = document["pairs"][0]
     assert (top["a"], top["b"], top["file_b"]) == (
         str(new / "carol.c"),

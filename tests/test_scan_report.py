@@ -211,6 +211,9 @@ def test_report_of_a_real_scan_renders_in_headless_chromium(chromium, triton, tm
     assert set(range(4, 17)) <= line_numbers(pair, "base", "a")  # alice.c's copy of the skeleton, greyed out
     assert pair.text_of["fragment-position"].startswith(f"fragment {last} of {last}")
     assert "alice.c" in pair.text_of["title-a"] and "carol.c" in pair.text_of["title-b"]
+    shared = [literal["text"] for literal in data["pairs"][0]["shared_literals"]]
+    assert shared and pair.text_of["shared-literals"].startswith("rare literals in both")
+    assert all(text in pair.text_of["shared-literals"] for text in shared)
 
     screenshot = tmp_path / "scan_report.png"
     run_chromium(

@@ -22,18 +22,31 @@ def test_cosine_similarity_is_rowwise_and_scale_free():
     np.testing.assert_allclose(cosine_similarity(a, b), [1.0, 0.0], atol=1e-6)
 
 
-def test_calibration_rises_with_both_signals_and_round_trips(tmp_path):
-    calibration = Calibration(weights=(10.0, 5.0), intercept=-9.0, threshold=0.5)
-    similarity = np.array([0.0, 0.5, 0.6, 1.0])
-    assert np.all(np.diff(calibration.probability(similarity, np.zeros(4))) > 0)
-    assert np.all(np.diff(calibration.probability(np.full(4, 0.6), similarity)) > 0)
-    assert calibration.probability(np.array([0.6]), np.array([0.6]))[0] == pytest.approx(0.5)
+def test_calibration_rises_with_every_signal_and_round_trips(tmp_path):
+    calibration = Calibration(weights=(10.0, 5.0, 1.0), intercept=-9.5, threshold=0.5)
+    rising, zeros, fixed = np.array([0.0, 0.5, 0.6, 1.0]), np.zeros(4), np.full(4, 0.6)
+    assert np.all(np.diff(calibration.probability(rising, zeros, zeros)) > 0)
+    assert np.all(np.diff(calibration.probability(fixed, rising, zeros)) > 0)
+    assert np.all(np.diff(calibration.probability(fixed, fixed, rising)) > 0)
+    assert calibration.probability(np.array([0.6]), np.array([0.6]), np.array([0.5]))[0] == pytest.approx(0.5)
     calibration.save(tmp_path / "c.json")
     assert Calibration.load(tmp_path / "c.json") == calibration
     pair = np.eye(2, dtype=np.float32)
-    similarity, probability = score(pair, pair, np.array([[0.2], [0.9]], dtype=np.float32), calibration)
+    verification = np.array([[0.2], [0.9]], dtype=np.float32)
+    literals = np.array([[0.7], [0.0]], dtype=np.float32)
+    similarity, probability = score(pair, pair, verification, literals, calibration)
     np.testing.assert_allclose(similarity, [1.0, 1.0], atol=1e-6)
-    np.testing.assert_allclose(probability, calibration.probability(np.ones(2), np.array([0.2, 0.9])), rtol=1e-6)
+    expected = calibration.probability(np.ones(2), np.array([0.2, 0.9]), np.array([0.7, 0.0]))
+    np.testing.assert_allclose(probability, expected, rtol=1e-6)
+
+
+def test_a_two_signal_calibration_still_loads_and_weighs_literals_zero(tmp_path):
+    fields = {"weights": [10.0, 5.0], "intercept": -9.0, "threshold": 0.4, "features": ["similarity", "verification"]}
+    (tmp_path / "recalibrated.json").write_text(json.dumps(fields))
+    calibration = Calibration.load(tmp_path / "recalibrated.json")
+    assert calibration.weights == (10.0, 5.0, 0.0) and calibration.threshold == 0.4
+    one = np.array([0.6])
+    assert calibration.probability(one, one, np.array([1.0]))[0] == calibration.probability(one, one, np.zeros(1))[0]
 
 
 def test_a_calibration_file_for_other_features_is_refused_with_the_fix(tmp_path):
@@ -42,7 +55,7 @@ def test_a_calibration_file_for_other_features_is_refused_with_the_fix(tmp_path)
         Calibration.load(tmp_path / "old.json")
 
 
-def test_shipped_calibration_weighs_both_signals():
+def test_shipped_calibration_weighs_every_signal():
     calibration = Calibration.load(CALIBRATION)
     assert all(w > 0 for w in calibration.weights) and 0 < calibration.threshold < 1
 

@@ -8,6 +8,7 @@ import torch
 
 from clonedetect import data, paths
 from clonedetect.client.protocol import EMBEDDING_DIM
+from clonedetect.literals import LiteralRarity
 from clonedetect.preprocessing.identifiers import CONTINUATION_PREFIX
 from clonedetect.preprocessing.tokenization import CodeTokenizer
 from clonedetect.scoring import Calibration
@@ -22,11 +23,12 @@ from clonedetect.training.losses import combined_loss
 from clonedetect.training.model import CodeEncoder, EncoderConfig
 from clonedetect.training.skeleton import MAP_AT_R_TOLERANCE, choose_share, fit_skeleton
 from clonedetect.training.train import PARITY_TOLERANCE, BagStageView, make_optimizer, training_step
-from clonedetect.verification import pair_scores
+from clonedetect.verification import pair_signals
 
 SHIPPED_MODEL = paths.encoder_file()
 SHIPPED_TOKENIZER = paths.tokenizer_file()
 SHIPPED_CALIBRATION = paths.calibration_file()
+SHIPPED_RARITY = LiteralRarity.load(paths.literal_rarity_file())
 
 
 @pytest.fixture(scope="module")
@@ -316,9 +318,9 @@ def test_shipped_encoder_embeddings(programs, tokenizer):
     assert copy_similarity > unrelated_similarity + 0.3
     # The shipped calibration calls the copy derived and the unrelated program not.
     calibration = Calibration.load(SHIPPED_CALIBRATION)
-    verification = pair_scores([original, original], [copy, unrelated])
+    verification, literals = pair_signals([original, original], [copy, unrelated], SHIPPED_RARITY)
     copy_probability, unrelated_probability = calibration.probability(
-        np.array([copy_similarity, unrelated_similarity]), verification
+        np.array([copy_similarity, unrelated_similarity]), verification, literals
     )
     assert copy_probability >= calibration.threshold > unrelated_probability
 
@@ -358,14 +360,16 @@ def test_calibration_is_fitted_on_copies_against_same_task_solutions_only():
     n = 400
     kinds = np.array(["copy", "same-task", "random"] * n)
     anchor = np.repeat(np.arange(n), 3)
-    centre = {"copy": (0.9, 0.8), "same-task": (0.5, 0.3), "random": (0.05, 0.02)}
-    similarity = np.array([centre[k][0] for k in kinds]) + rng.normal(0, 0.08, len(kinds))
-    verification = np.clip(np.array([centre[k][1] for k in kinds]) + rng.normal(0, 0.08, len(kinds)), 0, 1)
+    centre = {"copy": (0.9, 0.8, 0.9), "same-task": (0.5, 0.3, 0.4), "random": (0.05, 0.02, 0.02)}
+    signals = np.array([centre[k] for k in kinds]) + rng.normal(0, 0.08, (len(kinds), 3))
+    signals[:, 1:] = np.clip(signals[:, 1:], 0, 1)
     empty = [np.zeros(1)] * len(kinds)
     pairs = Pairs(empty, empty, kinds == "copy", list(kinds), anchor, [""] * len(kinds), [""] * len(kinds))
-    calibration, report = calibrate(pairs, similarity, verification)
+    calibration, report = calibrate(pairs, signals)
     assert report["pairs"] == 2 * n  # the random pairs are not fitted on
     assert all(w > 0 for w in calibration.weights)
+    assert set(report["weights"]) == {"similarity", "verification", "literals"}
     # The boundary lies between the copies and the same-task solutions, not near the random pairs.
-    assert calibration.probability(np.array([0.7]), np.array([0.55]))[0] == pytest.approx(0.5, abs=0.2)
+    midway = [np.array([value]) for value in (0.7, 0.55, 0.65)]
+    assert calibration.probability(*midway)[0] == pytest.approx(0.5, abs=0.2)
     assert report["same_task_above_threshold"] < 0.05 and report["check_recall"] > 0.95

@@ -8,11 +8,14 @@ import time
 import numpy as np
 import pytest
 
-from clonedetect import tiling
+from clonedetect import paths, tiling
+from clonedetect.literals import LiteralRarity
 from clonedetect.preprocessing.validation import CodeInputError
 from clonedetect.tiling import Tile, greedy_string_tiling
 from clonedetect.token_sequence import NAME_SYMBOL, NUMBER_SYMBOL, STRING_SYMBOL, token_sequence
 from clonedetect.verification import MAX_VERIFIED_TOKENS, verify, verify_request
+
+RARITY = LiteralRarity.load(paths.literal_rarity_file())
 
 FUNCTION = """int total(int n) {
     int s = 0;
@@ -107,10 +110,11 @@ def test_periodic_code_is_matched_in_bounded_time():
 
 def test_a_request_is_verified_pair_by_pair_or_rejected_whole():
     codes_a = np.array([FUNCTION.encode(), OTHER.encode()], dtype=np.object_)
-    scores, evidence = verify_request(codes_a, codes_a[::-1].copy())
-    assert scores.dtype == np.float32 and scores.shape == (2,)
+    scores, literal_scores, evidence = verify_request(codes_a, codes_a[::-1].copy(), RARITY)
+    assert scores.dtype == literal_scores.dtype == np.float32 and scores.shape == literal_scores.shape == (2,)
     assert [json.loads(e)["average"] for e in evidence] == pytest.approx(list(scores))
-    error = verify_request(codes_a, np.array([b"int x;", b"\xff"], dtype=np.object_))
+    assert [json.loads(e)["literals"]["score"] for e in evidence] == pytest.approx(list(literal_scores))
+    error = verify_request(codes_a, np.array([b"int x;", b"\xff"], dtype=np.object_), RARITY)
     assert isinstance(error, CodeInputError) and "CODE_B[1]" in str(error)
-    unpaired = verify_request(codes_a, codes_a[:1])
+    unpaired = verify_request(codes_a, codes_a[:1], RARITY)
     assert isinstance(unpaired, CodeInputError) and "in pairs" in str(unpaired)

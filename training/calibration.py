@@ -1,5 +1,5 @@
-"""The scorer's calibration: (cosine, verification score) -> P(derived from), fitted on
-pairs never trained on.
+"""The scorer's calibration: (cosine, verification score, shared-literal score) -> P(derived
+from), fitted on pairs never trained on.
 
 Pairs come from held-out items only: POJ-104 **valid** programs outside the early-stopping
 subset, the held-out 20 % of the BigCloneBench functions and of the Python stdlib files.
@@ -14,7 +14,7 @@ For each anchor:
 The fit uses the copies against the same-task solutions only: every pair of a scanned
 assignment is a same-task pair, and random pairs, trivially far apart, pull the decision
 boundary down towards where independent solutions of one task sit. It is a logistic
-regression on both features (:data:`clonedetect.scoring.FEATURES`), classes balanced (a
+regression on the three features (:data:`clonedetect.scoring.FEATURES`), classes balanced (a
 50 % prior), with the default L2 penalty so that no weight grows without bound on the
 synthetic copies, which the cosine alone separates almost perfectly. The anchors are split
 in two halves: fitted on one and checked on the other; the shipped fit uses all. The
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from clonedetect.preprocessing.tokenization import CodeTokenizer
-from clonedetect.scoring import Calibration
+from clonedetect.scoring import FEATURES, Calibration
 from clonedetect.training.augment import augment
 from clonedetect.training.corpus import Corpus
 
@@ -105,13 +105,12 @@ def build_pairs(corpus: Corpus, tokenizer: CodeTokenizer, anchors: int, seed: in
 FITTED_KINDS = ("copy", "same-task")
 
 
-def fit_calibration(
-    similarity: np.ndarray, verification: np.ndarray, positive: np.ndarray, threshold: float = THRESHOLD
-) -> Calibration:
+def fit_calibration(signals: np.ndarray, positive: np.ndarray, threshold: float = THRESHOLD) -> Calibration:
+    """The logistic model of ``signals`` (one row per pair, :data:`clonedetect.scoring.FEATURES`)."""
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
-    model.fit(np.column_stack([similarity, verification]), positive.astype(int))
+    model.fit(signals, positive.astype(int))
     weights = tuple(float(w) for w in model.coef_[0])
     return Calibration(weights, float(model.intercept_[0]), threshold)
 
@@ -126,8 +125,8 @@ def _auc(positive_scores: np.ndarray, negative_scores: np.ndarray) -> float:
     return float(roc_auc_score(y, np.r_[positive_scores, negative_scores]))
 
 
-def _check(held: Calibration, similarity, verification, positive) -> dict:
-    predicted = held.probability(similarity, verification) >= held.threshold
+def _check(held: Calibration, signals: np.ndarray, positive: np.ndarray) -> dict:
+    predicted = held.probability(*signals.T) >= held.threshold
     tp = int((predicted & positive).sum())
     precision = tp / max(1, int(predicted.sum()))
     recall = tp / max(1, int(positive.sum()))
@@ -138,31 +137,32 @@ def _check(held: Calibration, similarity, verification, positive) -> dict:
     }
 
 
-def calibrate(pairs: Pairs, similarity: np.ndarray, verification: np.ndarray) -> tuple[Calibration, dict]:
+def calibrate(pairs: Pairs, signals: np.ndarray) -> tuple[Calibration, dict]:
     """Fit on the even anchors' copy and same-task pairs, report on the odd ones; the
-    shipped fit uses all of them. ``verification`` is the verification score of each pair."""
+    shipped fit uses all of them. ``signals`` has a row per pair of ``pairs``: its cosine,
+    verification score and shared-literal score (:data:`clonedetect.scoring.FEATURES`)."""
     kinds = np.asarray(pairs.kind)
     fitted = np.isin(kinds, FITTED_KINDS)
     fit, check = fitted & (pairs.anchor % 2 == 0), fitted & (pairs.anchor % 2 == 1)
-    held = fit_calibration(similarity[fit], verification[fit], pairs.positive[fit])
-    final = fit_calibration(similarity[fitted], verification[fitted], pairs.positive[fitted])
-    probability = final.probability(similarity, verification)
+    held = fit_calibration(signals[fit], pairs.positive[fit])
+    final = fit_calibration(signals[fitted], pairs.positive[fitted])
+    probability = final.probability(*signals.T)
+    logit = final.logit(*signals.T)
     copy = kinds == "copy"
+    means = {
+        feature: {
+            k: float(signals[kinds == k, column].mean()) for k in ("copy", "same-task", "random") if (kinds == k).any()
+        }
+        for column, feature in enumerate(FEATURES)
+    }
     report = {
         "pairs": int(fitted.sum()),
-        **_check(held, similarity[check], verification[check], pairs.positive[check]),
-        "auc_copy_vs_same_task": _auc(
-            final.logit(similarity, verification)[copy], final.logit(similarity, verification)[kinds == "same-task"]
-        ),
-        "auc_copy_vs_random": _auc(similarity[copy], similarity[kinds == "random"]),
-        "mean_similarity": {
-            k: float(similarity[kinds == k].mean()) for k in ("copy", "same-task", "random") if (kinds == k).any()
-        },
-        "mean_verification": {
-            k: float(verification[kinds == k].mean()) for k in ("copy", "same-task", "random") if (kinds == k).any()
-        },
+        **_check(held, signals[check], pairs.positive[check]),
+        "auc_copy_vs_same_task": _auc(logit[copy], logit[kinds == "same-task"]),
+        "auc_copy_vs_random": _auc(signals[copy, 0], signals[kinds == "random", 0]),
+        **{f"mean_{feature}": means[feature] for feature in FEATURES},
         "same_task_above_threshold": float((probability[kinds == "same-task"] >= final.threshold).mean()),
-        "weights": dict(zip(("similarity", "verification"), final.weights, strict=True)),
+        "weights": dict(zip(FEATURES, final.weights, strict=True)),
         "intercept": final.intercept,
     }
     return final, report

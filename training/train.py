@@ -71,7 +71,7 @@ from clonedetect.training.initialisation import document_term, idf, init_pooling
 from clonedetect.training.losses import combined_loss
 from clonedetect.training.model import CodeEncoder, EncoderConfig
 from clonedetect.training.quantization import quantize_encoder
-from clonedetect.training.scorer_fit import ANCHORS, EVAL_PER_PROBLEM, fit_scorer
+from clonedetect.training.scorer_fit import ANCHORS, EVAL_PER_PROBLEM, fit_scorer, literal_rarity
 from clonedetect.training.skeleton import choose_share, fit_skeleton, split_parts
 from clonedetect.training.tokenizer_training import TOKENIZER_RECIPE, train_tokenizer
 from clonedetect.training.variants import load_obfuscator, pregenerate
@@ -83,6 +83,7 @@ INSTALL_TARGETS = {
     paths.ENCODER_FILE: paths.encoder_file(),
     paths.INT8_ENCODER_FILE: paths.encoder_file(version=paths.INT8_VERSION),
     paths.CALIBRATION_FILE: paths.calibration_file(),
+    paths.LITERAL_RARITY_FILE: paths.literal_rarity_file(),
 }
 
 
@@ -487,7 +488,9 @@ def main(argv: list[str] | None = None) -> dict:
     from clonedetect.onnx_encoder import OnnxEncoder
 
     encoder = OnnxEncoder(onnx_path)
-    calibration, calibration_report = fit_scorer(pairs, encoder.embed_sequences)
+    rarity = literal_rarity()
+    rarity.save(args.output / paths.LITERAL_RARITY_FILE)
+    calibration, calibration_report = fit_scorer(pairs, encoder.embed_sequences, rarity)
     calibration.save(args.output / paths.CALIBRATION_FILE)
     log(f"calibration: {json.dumps(calibration_report)}")
 

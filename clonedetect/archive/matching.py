@@ -63,9 +63,11 @@ def _pair(name: str, new_file: PreparedFile, archived: ArchivedFile, text: str, 
         similarity=comparison.similarity,
         probability=comparison.probability,
         verification=comparison.verification,
+        literals=comparison.literals,
         file_a=new_file.source.path,
         file_b=archive_name(archived, archived.path),
         fragments=tuple(comparison.evidence.get("fragments", ())),
+        shared_literals=tuple(comparison.evidence["literals"]["shared"]),
         archived=ArchivedSide(
             archived.submission, archived.course, archived.term, archived.author, archived.added, text
         ),

@@ -100,9 +100,11 @@ def _pair(a: str, b: str, file_a: PreparedFile, file_b: PreparedFile, comparison
         similarity=comparison.similarity,
         probability=comparison.probability,
         verification=comparison.verification,
+        literals=comparison.literals,
         file_a=file_a.source.path,
         file_b=file_b.source.path,
         fragments=tuple(comparison.evidence.get("fragments", ())),
+        shared_literals=tuple(comparison.evidence["literals"]["shared"]),
     )
 
 

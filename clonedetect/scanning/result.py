@@ -9,7 +9,7 @@ from clonedetect.scanning.clusters import Cluster
 from clonedetect.scanning.common_code import DEFAULT_SHARE
 from clonedetect.scanning.inputs import Skipped
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _rounded(value: float) -> float:
@@ -114,9 +114,11 @@ class PairReport:
     similarity: float
     probability: float
     verification: float
+    literals: float  # rarity-weighted overlap of the two files' literals
     file_a: str
     file_b: str
     fragments: tuple[dict, ...]
+    shared_literals: tuple[dict, ...]  # the rarest literals both files hold, with their weights
     archived: ArchivedSide | None = None
 
     def to_dict(self) -> dict:
@@ -126,9 +128,11 @@ class PairReport:
             "probability": _rounded(self.probability),
             "similarity": _rounded(self.similarity),
             "verification": _rounded(self.verification),
+            "literals": _rounded(self.literals),
             "file_a": self.file_a,
             "file_b": self.file_b,
             "fragments": list(self.fragments),
+            "shared_literals": list(self.shared_literals),
             "b_archive": None if self.archived is None else self.archived.to_dict(),
         }
 

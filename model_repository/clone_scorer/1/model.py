@@ -1,4 +1,7 @@
-"""Triton adapter: EMBEDDING_A, EMBEDDING_B, VERIFICATION -> SIMILARITY, PROBABILITY. Logic in clonedetect.scoring."""
+"""Triton adapter: EMBEDDING_A, EMBEDDING_B, VERIFICATION, LITERALS -> SIMILARITY, PROBABILITY.
+
+Logic in clonedetect.scoring.
+"""
 
 import triton_python_backend_utils as pb_utils
 
@@ -16,7 +19,8 @@ class TritonPythonModel:
             a = pb_utils.get_input_tensor_by_name(request, "EMBEDDING_A").as_numpy()
             b = pb_utils.get_input_tensor_by_name(request, "EMBEDDING_B").as_numpy()
             verification = pb_utils.get_input_tensor_by_name(request, "VERIFICATION").as_numpy()
-            similarity, probability = score(a, b, verification, self.calibration)
+            literals = pb_utils.get_input_tensor_by_name(request, "LITERALS").as_numpy()
+            similarity, probability = score(a, b, verification, literals, self.calibration)
             responses.append(
                 pb_utils.InferenceResponse(
                     [
