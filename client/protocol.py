@@ -62,13 +62,21 @@ class Comparison:
     @property
     def literals(self) -> float:
         """The rarity-weighted overlap of the two programs' literals (in the evidence)."""
+        return float(self._literal_evidence()["score"])
+
+    @property
+    def shared_literals(self) -> tuple[dict, ...]:
+        """The rarest literals both programs hold, ``{"text", "weight"}`` each (in the evidence)."""
+        return tuple(self._literal_evidence()["shared"])
+
+    def _literal_evidence(self) -> dict:
         literals = self.evidence.get("literals")
-        if not isinstance(literals, dict) or "score" not in literals:
+        if not isinstance(literals, dict) or not {"score", "shared"} <= set(literals):
             raise errors.InvalidInputError(
                 "this clone_compare answer has no literal score: the server serves a model repository "
                 "older than this client; serve this release's repository (clonedetect serve)"
             )
-        return float(literals["score"])
+        return literals
 
     def to_dict(self) -> dict:
         return {

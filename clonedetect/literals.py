@@ -19,19 +19,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from clonedetect.token_sequence import NUMBER_SYMBOL, STRING_SYMBOL, TokenSequence
-
 SHOWN_LITERALS = 10  # the rarest shared literals the evidence lists
 SHOWN_CHARS = 80  # a longer literal is shown cut, with "…"
 MIN_BACKGROUND_COUNT = 2
 """Literals held by fewer background programs are not stored: they weigh as unseen ones
 (within log 2 of it), and the file stays small."""
-
-
-def literals(sequence: TokenSequence) -> frozenset[str]:
-    """The distinct number and string literals of a program, as written."""
-    kinds = (NUMBER_SYMBOL, STRING_SYMBOL)
-    return frozenset(text for symbol, text in zip(sequence.symbols, sequence.texts, strict=True) if symbol in kinds)
 
 
 @dataclass(frozen=True)
@@ -48,7 +40,8 @@ class LiteralRarity:
 
     @classmethod
     def fit(cls, programs: Iterable[frozenset[str]]) -> LiteralRarity:
-        """The rarity of each literal over ``programs`` (each one's :func:`literals`)."""
+        """The rarity of each literal over ``programs`` (each one's
+        :attr:`clonedetect.token_sequence.TokenSequence.literals`)."""
         counts: Counter[str] = Counter()
         documents = 0
         for held in programs:

@@ -92,7 +92,9 @@ def refit(signals: np.ndarray, labels: np.ndarray, live: Calibration, seed: int 
     ``signals`` has one row per pair: its similarity, verification and literal scores
     (:data:`clonedetect.scoring.FEATURES`)."""
     labels = np.asarray(labels, dtype=int)
-    signals = np.asarray(signals, dtype=np.float64).reshape(len(labels), len(FEATURES))
+    signals = np.asarray(signals, dtype=np.float64)
+    if signals.shape != (len(labels), len(FEATURES)):
+        raise ValueError(f"signals must have one row of {list(FEATURES)} per label, got shape {signals.shape}")
     counts = {verdict: int((labels == verdict).sum()) for verdict in (0, 1)}
     if min(counts.values()) < MIN_PER_CLASS or len(labels) != counts[0] + counts[1]:
         raise NotEnoughLabelsError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from clonedetect.preprocessing.comments import LITERAL, comment_spans
 from clonedetect.preprocessing.identifiers import RESERVED_NAMES
@@ -43,6 +44,13 @@ class TokenSequence:
 
     def __len__(self) -> int:
         return len(self.symbols)
+
+    @cached_property
+    def literals(self) -> frozenset[str]:
+        """The distinct number and string literals, as written (:mod:`clonedetect.literals`
+        weighs them); made once per sequence, however many programs it is compared with."""
+        kinds = (NUMBER_SYMBOL, STRING_SYMBOL)
+        return frozenset(text for symbol, text in zip(self.symbols, self.texts, strict=True) if symbol in kinds)
 
 
 def _without_comments(code: str) -> str:

@@ -5,9 +5,9 @@
 fragments as line ranges of each program with their length in tokens, and two scores in
 [0, 1] as JPlag defines them: ``average`` = covered tokens of both over all tokens of both,
 ``maximum`` = covered tokens over the shorter program's tokens (a copy padded with new code
-keeps a high maximum). :func:`pair_signals` and :func:`verify_request` also score the
-rare literals the two programs share (:mod:`clonedetect.literals`), from the same token
-sequences. No I/O: the Triton model and the scan call it.
+keeps a high maximum). :func:`verify_pair` also scores the rare literals the two programs
+share (:mod:`clonedetect.literals`), from the same token sequences; :func:`pair_signals`
+and :func:`verify_request` serve both. No I/O: the Triton model and the scan call it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from clonedetect.literals import LiteralRarity, literals, shared_literals
+from clonedetect.literals import LiteralRarity, SharedLiterals, shared_literals
 from clonedetect.preprocessing.validation import CodeInputError, decode_pairs
 from clonedetect.tiling import greedy_string_tiling
 from clonedetect.token_sequence import TokenSequence, token_sequence
@@ -91,6 +91,13 @@ def verify_sequences(full_a: TokenSequence, full_b: TokenSequence, min_match: in
     )
 
 
+def verify_pair(
+    sequence_a: TokenSequence, sequence_b: TokenSequence, rarity: LiteralRarity
+) -> tuple[Verification, SharedLiterals]:
+    """Everything the verification stage serves of one pair: the tiling and the shared literals."""
+    return verify_sequences(sequence_a, sequence_b), shared_literals(sequence_a.literals, sequence_b.literals, rarity)
+
+
 def pair_signals(
     codes_a: Sequence[str], codes_b: Sequence[str], rarity: LiteralRarity
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -101,10 +108,9 @@ def pair_signals(
     for code in (*codes_a, *codes_b):
         if code not in sequences:
             sequences[code] = token_sequence(code)
-    held = {code: literals(sequence) for code, sequence in sequences.items()}
-    pairs = list(zip(codes_a, codes_b, strict=True))
-    tiling = [verify_sequences(sequences[a], sequences[b]).average for a, b in pairs]
-    shared = [shared_literals(held[a], held[b], rarity).score for a, b in pairs]
+    results = [verify_pair(sequences[a], sequences[b], rarity) for a, b in zip(codes_a, codes_b, strict=True)]
+    tiling = [tiles.average for tiles, _ in results]
+    shared = [common.score for _, common in results]
     return np.array(tiling, dtype=np.float64), np.array(shared, dtype=np.float64)
 
 
@@ -119,12 +125,8 @@ def verify_request(
         pairs = decode_pairs(codes_a, codes_b)
     except CodeInputError as error:
         return error
-    tiling, shared, evidence = [], [], []
-    for a, b in pairs:
-        sequence_a, sequence_b = token_sequence(a), token_sequence(b)
-        result = verify_sequences(sequence_a, sequence_b)
-        common = shared_literals(literals(sequence_a), literals(sequence_b), rarity)
-        tiling.append(result.average)
-        shared.append(common.score)
-        evidence.append(json.dumps({**result.as_dict(), "literals": common.as_dict()}))
-    return np.array(tiling, dtype=np.float32), np.array(shared, dtype=np.float32), evidence
+    results = [verify_pair(token_sequence(a), token_sequence(b), rarity) for a, b in pairs]
+    tiling = np.array([tiles.average for tiles, _ in results], dtype=np.float32)
+    shared = np.array([common.score for _, common in results], dtype=np.float32)
+    evidence = [json.dumps({**tiles.as_dict(), "literals": common.as_dict()}) for tiles, common in results]
+    return tiling, shared, evidence

@@ -199,7 +199,7 @@ def winnowing_pair_scores(codes: Sequence[str], language: str, rows: np.ndarray,
     return scorer.pair_similarities((codes[i], codes[j]) for i, j in zip(rows, cols, strict=True))
 
 
-def pair_signals(served, codes: Sequence[str], rows: np.ndarray, cols: np.ndarray) -> dict[str, np.ndarray]:
+def signals_of_pairs(served, codes: Sequence[str], rows: np.ndarray, cols: np.ndarray) -> dict[str, np.ndarray]:
     """The verification stage's scores of the pairs ``(rows[k], cols[k])`` (:meth:`ServedScoring.signals`)."""
     return served.signals([codes[i] for i in rows], [codes[j] for j in cols])
 
@@ -216,7 +216,7 @@ def scan_pair_scores(
     files = [[prepare(SourceFile(f"{k}{SUFFIXES[language]}", language, code), None)] for k, code in enumerate(codes)]
     kept = [file.text for (file,) in remove_common_code(files, DEFAULT_SHARE)]
     similarity = model_similarity_matrix(model, kept)[rows, cols]
-    return served.probability(similarity, pair_signals(served, kept, rows, cols))
+    return served.probability(similarity, signals_of_pairs(served, kept, rows, cols))
 
 
 def evaluate_language(soco: SocoSet, model, served, log: Callable[[str], None] = lambda _: None) -> dict:
@@ -230,19 +230,21 @@ def evaluate_language(soco: SocoSet, model, served, log: Callable[[str], None] =
     seconds: dict[str, float] = {}
     scores: dict[str, np.ndarray] = {}
 
-    def timed(method: str, fn) -> None:
+    def timed(method: str, fn) -> dict[str, np.ndarray]:
+        """``fn()``'s scores, as ``{method: scores}`` or, for a dict, as it is; its seconds under ``method``."""
         start = time.perf_counter()
-        scores[method] = np.asarray(fn(), dtype=np.float64)
+        found = fn()
         seconds[method] = time.perf_counter() - start
+        found = found if isinstance(found, dict) else {method: found}
+        return {name: np.asarray(values, dtype=np.float64) for name, values in found.items()}
 
-    timed("model", lambda: model_similarity_matrix(model, codes)[rows, cols])
-    timed("scan", lambda: scan_pair_scores(served, model, codes, soco.language, rows, cols))
-    start = time.perf_counter()
-    scores |= pair_signals(served, codes, rows, cols)
-    seconds["verification"] = time.perf_counter() - start  # both scores of the verification stage
-    timed("winnowing", lambda: winnowing_pair_scores(codes, soco.language, rows, cols))
-    timed("dolos", lambda: dolos.dolos_pair_similarities(codes, soco.language)[rows, cols])
-    timed("tfidf", lambda: tfidf_similarity_matrix(codes)[rows, cols])
+    scores |= timed("model", lambda: model_similarity_matrix(model, codes)[rows, cols])
+    scores |= timed("scan", lambda: scan_pair_scores(served, model, codes, soco.language, rows, cols))
+    # Both scores of the verification stage, timed together as "verification".
+    scores |= timed("verification", lambda: signals_of_pairs(served, codes, rows, cols))
+    scores |= timed("winnowing", lambda: winnowing_pair_scores(codes, soco.language, rows, cols))
+    scores |= timed("dolos", lambda: dolos.dolos_pair_similarities(codes, soco.language)[rows, cols])
+    scores |= timed("tfidf", lambda: tfidf_similarity_matrix(codes)[rows, cols])
     scores["probability"] = served.probability(scores["model"], scores)
     section = {
         "files": len(soco),

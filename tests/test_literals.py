@@ -8,7 +8,7 @@ import math
 import pytest
 
 from clonedetect import paths
-from clonedetect.literals import SHOWN_CHARS, SHOWN_LITERALS, LiteralRarity, literals, shared_literals
+from clonedetect.literals import SHOWN_CHARS, SHOWN_LITERALS, LiteralRarity, shared_literals
 from clonedetect.token_sequence import token_sequence
 from clonedetect.verification import pair_signals
 
@@ -37,7 +37,7 @@ BACKGROUND = [frozenset({"0", '"%d\\n"'})] * 50 + [frozenset({"0", "1"})] * 50
 
 
 def _literals(code: str) -> frozenset[str]:
-    return literals(token_sequence(code))
+    return token_sequence(code).literals
 
 
 def test_literals_are_numbers_and_strings_as_written_outside_comments():

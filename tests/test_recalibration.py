@@ -54,6 +54,12 @@ def test_too_few_labels_of_one_verdict_are_refused():
         refit(signals, labels, SHIPPED)
 
 
+def test_signals_in_the_wrong_shape_are_refused():
+    signals, labels = _overlapping_signals(40)
+    with pytest.raises(ValueError, match="one row of"):
+        refit(signals.T, labels, SHIPPED)
+
+
 def test_the_csv_is_checked_row_by_row(tmp_path):
     (tmp_path / "a.c").write_text("int a;")
     (tmp_path / "pairs.csv").write_text("file_a,file_b,label\na.c,a.c,1\na.c,missing.c,0\n")

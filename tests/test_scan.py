@@ -15,7 +15,7 @@ import pytest
 from clonedetect.cli import main as cli_main
 from clonedetect.client import CloneDetectorClient, InvalidInputError
 from clonedetect.client.protocol import Comparison
-from clonedetect.literals import LiteralRarity, literals, shared_literals
+from clonedetect.literals import LiteralRarity
 from clonedetect.paths import PROJECT_ROOT, literal_rarity_file
 from clonedetect.scanning import discover_submissions, run_scan, scan, similarity
 from clonedetect.scanning.authors import authors_of, read_author_map
@@ -27,7 +27,7 @@ from clonedetect.scanning.progress import TerminalProgress
 from clonedetect.scanning.similarity import FileLayout, best_file_pair, submission_similarity
 from clonedetect.scanning.writers import CSV_COLUMNS, to_csv, to_table
 from clonedetect.token_sequence import token_sequence
-from clonedetect.verification import verify_sequences
+from clonedetect.verification import verify_pair
 
 SAMPLES = PROJECT_ROOT / "tests" / "samples"
 ASSIGNMENT = SAMPLES / "assignment"
@@ -58,9 +58,8 @@ class LocalBackend:
         results = []
         for a, b in pairs:
             cosine = float(np.dot(*self.embed([a, b])))
-            sequence_a, sequence_b = token_sequence(a), token_sequence(b)
-            evidence = verify_sequences(sequence_a, sequence_b).as_dict()
-            evidence["literals"] = shared_literals(literals(sequence_a), literals(sequence_b), RARITY).as_dict()
+            tiles, common = verify_pair(token_sequence(a), token_sequence(b), RARITY)
+            evidence = {**tiles.as_dict(), "literals": common.as_dict()}
             results.append(Comparison(cosine, evidence["average"], evidence["average"], evidence))
         return results
 

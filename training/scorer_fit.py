@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from clonedetect import paths
-from clonedetect.literals import LiteralRarity, literals
+from clonedetect.literals import LiteralRarity
 from clonedetect.scoring import Calibration
 from clonedetect.token_sequence import token_sequence
 from clonedetect.training.calibration import Pairs, build_pairs, calibrate
@@ -37,7 +37,7 @@ def literal_rarity() -> LiteralRarity:
     from clonedetect.training import corpus as corpora
 
     background = (corpora.poj104("train"), corpora.java(held_out=False), corpora.python(held_out=False))
-    return LiteralRarity.fit(literals(token_sequence(text)) for corpus in background for text in corpus.texts)
+    return LiteralRarity.fit(token_sequence(text).literals for corpus in background for text in corpus.texts)
 
 
 def fit_scorer(

@@ -67,7 +67,7 @@ def _pair(name: str, new_file: PreparedFile, archived: ArchivedFile, text: str, 
         file_a=new_file.source.path,
         file_b=archive_name(archived, archived.path),
         fragments=tuple(comparison.evidence.get("fragments", ())),
-        shared_literals=tuple(comparison.evidence["literals"]["shared"]),
+        shared_literals=comparison.shared_literals,
         archived=ArchivedSide(
             archived.submission, archived.course, archived.term, archived.author, archived.added, text
         ),

@@ -104,7 +104,7 @@ def _pair(a: str, b: str, file_a: PreparedFile, file_b: PreparedFile, comparison
         file_a=file_a.source.path,
         file_b=file_b.source.path,
         fragments=tuple(comparison.evidence.get("fragments", ())),
-        shared_literals=tuple(comparison.evidence["literals"]["shared"]),
+        shared_literals=comparison.shared_literals,
     )
 
 
